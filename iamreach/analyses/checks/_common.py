@@ -1,0 +1,324 @@
+"""Small helpers shared by the checks: label tests, node and edge lookups, statement reading,
+and turning one graph edge into a concrete remediation sentence.
+
+Everything here reads the graph; nothing mutates it.
+
+Examples
+--------
+>>> arn_account("arn:aws:iam::111122223333:role/x"), arn_account("111122223333"), arn_account("*")
+('111122223333', '111122223333', None)
+>>> [i for i, _ in statements({"Statement": {"Effect": "Allow", "Action": "s3:*"}})]
+[0]
+>>> action_covers(["s3:Get*"], "s3:GetObject"), action_covers(["s3:List*"], "s3:GetObject")
+(True, False)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from iamreach.graph.policy.wildcard import match_wildcard
+from iamreach.model import account_node
+
+__all__ = [
+    "labels",
+    "has_label",
+    "node_attrs",
+    "attributes",
+    "record",
+    "nodes",
+    "accounts_labelled",
+    "labelled_or_in",
+    "out_edges",
+    "in_edges",
+    "graph_gaps",
+    "gaps_matching",
+    "roles_of",
+    "as_list",
+    "statements",
+    "action_covers",
+    "statement_grants",
+    "aws_principals",
+    "arn_account",
+    "sid_ref",
+    "statement_evidence",
+    "edge_fix",
+    "snippet",
+    "node_name",
+    "account_root",
+    "principal_closure",
+]
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def node_attrs(G: Any, n: str) -> dict:
+    return G.nodes[n] if n in G else {}
+
+
+def labels(G: Any, n: str) -> frozenset[str]:
+    return frozenset(node_attrs(G, n).get("labels") or ())
+
+
+def has_label(G: Any, n: str, label: str) -> bool:
+    return label in (node_attrs(G, n).get("labels") or ())
+
+
+def record(G: Any, n: str) -> Any:
+    return node_attrs(G, n).get("record")
+
+
+def attributes(G: Any, n: str) -> dict:
+    """The inventory record's ``attributes`` dict (empty when the node has none)."""
+    rec = record(G, n)
+    attrs = getattr(rec, "attributes", None)
+    return attrs if isinstance(attrs, dict) else {}
+
+
+def node_name(G: Any, n: str) -> str:
+    return str(node_attrs(G, n).get("name") or n)
+
+
+def nodes(G: Any, kinds: Iterable[str] | str | None = None, label: str | None = None) -> list[str]:
+    """Sorted node ids of the given kind(s), optionally carrying ``label``."""
+    wanted = None if kinds is None else ({str(kinds)} if isinstance(kinds, str) else {str(k) for k in kinds})
+    out = []
+    for n, d in G.nodes(data=True):
+        if wanted is not None and str(d.get("kind")) not in wanted:
+            continue
+        if label is not None and label not in (d.get("labels") or ()):
+            continue
+        out.append(n)
+    return sorted(out)
+
+
+def accounts_labelled(G: Any, label: str) -> set[str]:
+    """Ids of accounts whose account node (``arn:aws:iam::<id>:root``) carries ``label``."""
+    out = set()
+    for n, d in G.nodes(data=True):
+        if str(d.get("kind")) == "account" and label in (d.get("labels") or ()):
+            acct = d.get("account") or arn_account(n)
+            if acct:
+                out.add(acct)
+    return out
+
+
+def labelled_or_in(G: Any, n: str, label: str, accounts: set[str] | None = None) -> bool:
+    """``n`` carries ``label``, or sits in an account that does."""
+    if has_label(G, n, label):
+        return True
+    if accounts is None:
+        accounts = accounts_labelled(G, label)
+    return node_attrs(G, n).get("account") in accounts
+
+
+def out_edges(G: Any, n: str, kinds: Iterable[str] | None = None) -> list[tuple[str, str, Any, dict]]:
+    """Sorted ``(u, v, key, data)`` out-edges of ``n`` of the given kinds."""
+    if n not in G:
+        return []
+    wanted = None if kinds is None else {str(k) for k in kinds}
+    edges = [(u, v, k, d) for u, v, k, d in G.out_edges(n, keys=True, data=True)
+             if wanted is None or str(d.get("kind")) in wanted]
+    return sorted(edges, key=lambda e: (e[1], str(e[3].get("kind")), str(e[2])))
+
+
+def in_edges(G: Any, n: str, kinds: Iterable[str] | None = None) -> list[tuple[str, str, Any, dict]]:
+    """Sorted ``(u, v, key, data)`` in-edges of ``n`` of the given kinds."""
+    if n not in G:
+        return []
+    wanted = None if kinds is None else {str(k) for k in kinds}
+    edges = [(u, v, k, d) for u, v, k, d in G.in_edges(n, keys=True, data=True)
+             if wanted is None or str(d.get("kind")) in wanted]
+    return sorted(edges, key=lambda e: (e[0], str(e[3].get("kind")), str(e[2])))
+
+
+def graph_gaps(G: Any) -> list[dict]:
+    """The collection gaps the graph carries, as plain dicts, in a stable order."""
+    out = []
+    for g in G.graph.get("gaps", ()) or ():
+        out.append(dict(g) if isinstance(g, dict) else dict(g.to_dict()))
+    return sorted(out, key=lambda g: tuple(str(g.get(k) or "") for k in
+                                           ("account", "region", "service", "api", "resource", "error_code")))
+
+
+def gaps_matching(G: Any, services: Iterable[str], account: str | None = None) -> list[dict]:
+    """Gaps of the given services (``"iam"``, ``"s3"`` ...), in ``account`` (or account-less)."""
+    wanted = set(services)
+    return [g for g in graph_gaps(G) if g.get("service") in wanted
+            and (account is None or g.get("account") in (None, account))]
+
+
+def roles_of(G: Any, workload: str) -> list[str]:
+    """Roles a workload runs as: follows ``runs_as`` through an instance profile."""
+    out: set[str] = set()
+    frontier = [workload]
+    seen = {workload}
+    while frontier:
+        n = frontier.pop()
+        for _, v, _, _ in out_edges(G, n, ("runs_as",)):
+            if v in seen:
+                continue
+            seen.add(v)
+            if str(node_attrs(G, v).get("kind")) == "role":
+                out.add(v)
+            else:
+                frontier.append(v)
+    return sorted(out)
+
+
+def as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def statements(policy: dict | None) -> Iterator[tuple[int, dict]]:
+    """``(index, statement)`` of a policy document (a lone statement object counts as one)."""
+    if not isinstance(policy, dict):
+        return
+    for i, stmt in enumerate(as_list(policy.get("Statement"))):
+        if isinstance(stmt, dict):
+            yield i, stmt
+
+
+def action_covers(patterns: Iterable[str], action: str) -> bool:
+    """Does any IAM action pattern (case-insensitive globs) cover ``action``?"""
+    return any(isinstance(p, str) and match_wildcard(p, action, case_sensitive=False) for p in patterns)
+
+
+def statement_grants(stmt: dict, action: str) -> bool:
+    """An Allow statement whose Action (or NotAction) lets ``action`` through."""
+    if stmt.get("Effect") != "Allow":
+        return False
+    if "NotAction" in stmt:
+        return not action_covers(as_list(stmt.get("NotAction")), action)
+    return action_covers(as_list(stmt.get("Action")), action)
+
+
+def aws_principals(stmt: dict) -> list[str]:
+    """AWS principal values of a statement; ``["*"]`` for ``"Principal": "*"``."""
+    principal = stmt.get("Principal")
+    if principal == "*":
+        return ["*"]
+    if isinstance(principal, dict):
+        return [str(p) for p in as_list(principal.get("AWS"))]
+    return []
+
+
+def arn_account(value: str) -> str | None:
+    """The account id in an ARN or a bare 12-digit id; None for ``*`` and non-account ids."""
+    if _ACCOUNT_ID.match(value or ""):
+        return value
+    parts = (value or "").split(":")
+    if len(parts) >= 6 and parts[0] == "arn" and _ACCOUNT_ID.match(parts[4]):
+        return parts[4]
+    if value.startswith("account:"):
+        acct = value.split(":")[1]
+        return acct if _ACCOUNT_ID.match(acct) else None
+    return None
+
+
+def sid_ref(stmt: dict, index: int) -> str:
+    """``Sid "X"`` or ``statement #i`` (0-based index) for messages."""
+    sid = stmt.get("Sid")
+    return f'statement Sid "{sid}"' if sid else f"statement #{index}"
+
+
+def statement_evidence(type_: str, ref: str, stmt: dict, index: int, detail: str = "") -> dict:
+    """An evidence dict for one policy statement (the statement's JSON in ``statement``)."""
+    return {"type": type_, "ref": ref, "sid": stmt.get("Sid"), "index": index,
+            "detail": detail or json.dumps(stmt, sort_keys=True), "statement": stmt}
+
+
+def snippet(obj: Any) -> str:
+    """Deterministic pretty JSON for remediation snippets."""
+    return json.dumps(obj, sort_keys=True, indent=2)
+
+
+def _ev_where(ev: dict) -> str:
+    if ev.get("sid"):
+        return f'statement Sid "{ev["sid"]}"'
+    if ev.get("index") is not None:
+        return f"statement #{ev['index']}"
+    return "the statement"
+
+
+def _fix_from_evidence(ev: dict, u: str, v: str, what: str) -> str | None:
+    t = ev.get("type")
+    ref = ev.get("ref") or v
+    where = _ev_where(ev)
+    detail = f" ({ev['detail']})" if ev.get("detail") and "statement" not in ev else ""
+    if t == "identity_policy":
+        return f"Remove or scope {where} of policy {ref} so that {u} no longer gets {what} on {v}"
+    if t == "resource_policy":
+        return f"Remove {u} from the Principal of {where} in the resource policy of {ref} (or scope it)"
+    if t == "trust_policy":
+        return f"Remove {u} from the Principal of {where} in the trust policy of {ref}"
+    if t == "key_policy":
+        return f"Remove {u} from {where} of the key policy of {ref}"
+    if t == "kms_grant":
+        return f"Revoke KMS grant {ev.get('detail') or ev.get('sid') or ''} on {ref} that lets {u} use the key".replace("  ", " ")
+    if t == "sg_rule":
+        return f"Delete security group rule {ref}{detail} that lets {u} connect to {v}"
+    if t == "nacl_entry":
+        return f"Add a deny entry to (or remove the allow entry of) network ACL {ref}{detail}"
+    if t == "route":
+        return f"Remove route {ref}{detail} between the networks of {u} and {v}"
+    if t == "snapshot_attribute":
+        return f"Remove the account from the restore/createVolumePermission attribute of snapshot {ref}{detail}"
+    if t == "acl":
+        return f"Remove the ACL grant on {ref}{detail}"
+    if t == "attribute":
+        return f"Change the attribute of {ref}{detail}"
+    return None
+
+
+def edge_fix(u: str, v: str, data: dict) -> str:
+    """One concrete sentence that removes the edge ``u -> v`` (from its evidence)."""
+    kind = str(data.get("kind"))
+    actions = tuple(data.get("actions") or ())
+    what = ", ".join(actions[:4]) + (" ..." if len(actions) > 4 else "") if actions else kind
+    for ev in data.get("evidence") or ():
+        if ev.get("type") in ("scp", "rcp", "boundary"):
+            continue  # limiting evidence: not the statement that grants
+        text = _fix_from_evidence(ev, u, v, what)
+        if text:
+            return text
+    if kind == "runs_as":
+        return f"Run {u} as a role that does not lead to production data (detach {v})"
+    if kind == "member_of":
+        return f"Remove {u} from group {v}"
+    if kind == "snapshot_of":
+        return f"Delete or re-encrypt the snapshot {v} of {u}"
+    return f"Break the {kind} edge {u} -> {v}" + (f": {data['reason']}" if data.get("reason") else "")
+
+
+def account_root(account: str | None) -> str:
+    return account_node(account) if account else "iamreach:unknown-account"
+
+
+_PRINCIPAL_HOPS = ("runs_as", "can_assume", "escalates_to", "member_of")
+
+
+def principal_closure(G: Any, start: Iterable[str], max_hops: int = 6) -> dict[str, tuple]:
+    """Principals reachable from ``start`` by runs_as / can_assume / escalates_to / member_of.
+
+    Returns ``{node: hops}`` where ``hops`` is the tuple of ``(u, v, data)`` edges from a start
+    node (breadth first, so the witness is a shortest one); start nodes map to ``()``.
+    """
+    found: dict[str, tuple] = {s: () for s in sorted(set(start)) if s in G}
+    frontier = list(found)
+    for _ in range(max_hops):
+        nxt = []
+        for n in frontier:
+            for u, v, _, d in out_edges(G, n, _PRINCIPAL_HOPS):
+                if v not in found:
+                    found[v] = (*found[n], (u, v, d))
+                    nxt.append(v)
+        if not nxt:
+            break
+        frontier = nxt
+    return found
