@@ -18,6 +18,7 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 # Ordered: the order `iamreach --help` lists them in.
 COMMANDS: tuple[str, ...] = (
     "simulate",
+    "collect", "import_", "merge",
 )
 
 
@@ -38,10 +39,6 @@ def _version() -> str:
     from iamreach import __version__
 
     return f"iamreach {__version__}"
-
-
-class _Parser(argparse.ArgumentParser):
-    pass
 
 
 def main(argv: list[str] | None = None) -> int:

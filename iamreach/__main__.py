@@ -1,0 +1,5 @@
+import sys
+
+from iamreach.cli import main
+
+sys.exit(main())
