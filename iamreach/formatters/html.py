@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import html
 import json
@@ -37,6 +38,7 @@ from iamreach.formatters.graphviz_render import render_svg_text
 __all__ = ["render_html", "write_html", "embed_json", "page_data", "PAGE_SCRIPT"]
 
 Table = tuple[str, Sequence[Mapping[str, Any]]]
+_SHOWN_ELSEWHERE = frozenset({"arn", "kind", "account", "name", "tags", "region"})
 
 
 def embed_json(data: Any) -> str:
@@ -55,9 +57,10 @@ def _policy_index(G: nx.MultiDiGraph) -> dict[str, Any]:
 
 def _record_details(record: Any, policies: Mapping[str, Any]) -> dict[str, Any]:
     """The inventory record as plain data, managed policy documents expanded for principals."""
-    if record is None or not hasattr(record, "to_dict"):
+    if record is None or not dataclasses.is_dataclass(record):
         return {}
-    details = dict(record.to_dict())
+    details = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)
+               if f.name not in _SHOWN_ELSEWHERE}
     arns = details.get("managed_policy_arns") or ()
     if arns:
         details["managed_policies"] = {a: policies.get(a, "(document not collected)") for a in arns}
