@@ -18,6 +18,7 @@ __all__ = ["main", "build_parser", "COMMANDS"]
 # Ordered: the order `iamreach --help` lists them in.
 COMMANDS: tuple[str, ...] = (
     "simulate",
+    "check",
     "collect", "import_", "merge",
 )
 
