@@ -215,6 +215,7 @@ class OrgBuilder:
         self.region = region
         self._root_session = session or boto3.Session(region_name=region)
         self._sessions: dict[str, Any] = {}
+        self._creds: dict[str, dict[str, str]] = {}
         self._clients: dict[tuple[str, str], Any] = {}
         self.management: str = self.client(None, "sts").get_caller_identity()["Account"]
         self._sessions[self.management] = self._root_session
@@ -232,17 +233,24 @@ class OrgBuilder:
         Member accounts are entered by assuming their ``OrganizationAccountAccessRole``.
         """
         cached = self._sessions.get(account)
-        if cached is not None:
-            return cached
-        import boto3
+        if cached is None:
+            import boto3
 
-        creds = self.client(self.management, "sts").assume_role(
-            RoleArn=f"arn:aws:iam::{account}:role/{ORG_ACCESS_ROLE}", RoleSessionName="iamreach-demo",
-        )["Credentials"]
-        sess = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                             aws_session_token=creds["SessionToken"], region_name=self.region)
-        self._sessions[account] = sess
-        return sess
+            cached = boto3.Session(region_name=self.region, **self._credentials(account))
+            self._sessions[account] = cached
+        return cached
+
+    def _credentials(self, account: str) -> dict[str, str]:
+        """Temporary credentials of ``account``'s OrganizationAccountAccessRole (cached)."""
+        cached = self._creds.get(account)
+        if cached is None:
+            creds = self.client(None, "sts").assume_role(
+                RoleArn=f"arn:aws:iam::{account}:role/{ORG_ACCESS_ROLE}", RoleSessionName="iamreach-demo",
+            )["Credentials"]
+            cached = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                      "aws_session_token": creds["SessionToken"]}
+            self._creds[account] = cached
+        return cached
 
     def client(self, account: str | None, service: str):
         """Return a cached boto3 client for ``service`` acting in ``account`` (None: management)."""
@@ -251,8 +259,10 @@ class OrgBuilder:
         key = (account or "", service)
         cached = self._clients.get(key)
         if cached is None:
-            sess = self._root_session if account is None else self.session(account)
-            cached = sess.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+            # one session for every account: the service models are loaded once, not per account
+            creds = {} if account is None else self._credentials(account)
+            cached = self._root_session.client(service, region_name=self.region, endpoint_url=self.endpoint_url,
+                                               **creds)
             self._clients[key] = cached
         return cached
 
