@@ -55,6 +55,10 @@ __all__ = [
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 
+def _kind(k: Any) -> str:
+    return str(getattr(k, "value", k))
+
+
 def node_attrs(G: Any, n: str) -> dict:
     return G.nodes[n] if n in G else {}
 
@@ -84,7 +88,7 @@ def node_name(G: Any, n: str) -> str:
 
 def nodes(G: Any, kinds: Iterable[str] | str | None = None, label: str | None = None) -> list[str]:
     """Sorted node ids of the given kind(s), optionally carrying ``label``."""
-    wanted = None if kinds is None else ({str(kinds)} if isinstance(kinds, str) else {str(k) for k in kinds})
+    wanted = None if kinds is None else ({_kind(kinds)} if isinstance(kinds, str) else {_kind(k) for k in kinds})
     out = []
     for n, d in G.nodes(data=True):
         if wanted is not None and str(d.get("kind")) not in wanted:
@@ -119,7 +123,7 @@ def out_edges(G: Any, n: str, kinds: Iterable[str] | None = None) -> list[tuple[
     """Sorted ``(u, v, key, data)`` out-edges of ``n`` of the given kinds."""
     if n not in G:
         return []
-    wanted = None if kinds is None else {str(k) for k in kinds}
+    wanted = None if kinds is None else {_kind(k) for k in kinds}
     edges = [(u, v, k, d) for u, v, k, d in G.out_edges(n, keys=True, data=True)
              if wanted is None or str(d.get("kind")) in wanted]
     return sorted(edges, key=lambda e: (e[1], str(e[3].get("kind")), str(e[2])))
@@ -129,7 +133,7 @@ def in_edges(G: Any, n: str, kinds: Iterable[str] | None = None) -> list[tuple[s
     """Sorted ``(u, v, key, data)`` in-edges of ``n`` of the given kinds."""
     if n not in G:
         return []
-    wanted = None if kinds is None else {str(k) for k in kinds}
+    wanted = None if kinds is None else {_kind(k) for k in kinds}
     edges = [(u, v, k, d) for u, v, k, d in G.in_edges(n, keys=True, data=True)
              if wanted is None or str(d.get("kind")) in wanted]
     return sorted(edges, key=lambda e: (e[0], str(e[3].get("kind")), str(e[2])))

@@ -96,16 +96,16 @@ def _accounts_of_interest(G: Any) -> dict[str, list[str]]:
         if not acct:
             continue
         kind = str(d.get("kind"))
-        if kind in {str(k) for k in DATA_STORE_KINDS} and "phi" in (d.get("labels") or ()):
+        if kind in {k.value for k in DATA_STORE_KINDS} and "phi" in (d.get("labels") or ()):
             why[acct].append(f"PHI store {n}")
-        elif kind in {str(k) for k in COMPUTE_KINDS} and labelled_or_in(G, n, "synthetic", synthetic):
+        elif kind in {k.value for k in COMPUTE_KINDS} and labelled_or_in(G, n, "synthetic", synthetic):
             why[acct].append(f"synthetic workload {n}")
     return {a: sorted(v) for a, v in sorted(why.items())}
 
 
 def _data_lambdas(G: Any, account: str, synthetic: set[str]) -> list[str]:
     """Functions in ``account`` that move data: synthetic ones, and ones whose role reads or writes a store."""
-    stores = {str(k) for k in DATA_STORE_KINDS}
+    stores = {k.value for k in DATA_STORE_KINDS}
     out = []
     for fn in nodes(G, "lambda_function"):
         if node_attrs(G, fn).get("account") != account:

@@ -63,7 +63,7 @@ def workload_role_database_access(G: Any, config: Any) -> Iterator[Finding]:
     synthetic = accounts_labelled(G, "synthetic")
     production = accounts_labelled(G, "production")
     role_workloads: dict[str, list[str]] = defaultdict(list)
-    for w in nodes(G, {str(k) for k in COMPUTE_KINDS}):
+    for w in nodes(G, {k.value for k in COMPUTE_KINDS}):
         if labelled_or_in(G, w, "synthetic", synthetic):
             for role in roles_of(G, w):
                 role_workloads[role].append(w)

@@ -83,15 +83,23 @@ def forbidden_path(G: Any, config: Any) -> Iterator[Finding]:
                 paths=plist,
                 key=(rule.name, src, dst),
             )
-        for unk in sorted(pathset.unknown, key=lambda u: (u.source, u.target)):
+        unknown_by_target: dict[str, list] = defaultdict(list)
+        for unk in pathset.unknown:
+            unknown_by_target[unk.target].append(unk)
+        for dst, unks in sorted(unknown_by_target.items()):
+            srcs = sorted({u.source for u in unks})
+            gaps = {tuple(sorted((k, str(v)) for k, v in g.items())): dict(g) for u in unks for g in u.gaps}
             yield meta.finding(
                 status="unknown",
-                resource=unk.target,
-                account=node_attrs(G, unk.target).get("account"),
-                message=(f"UNKNOWN whether {rule.source} {unk.source} can reach {rule.target} store "
-                         f"{unk.target}: {unk.reason or 'a collection gap could hide an edge'}"),
+                resource=dst,
+                account=node_attrs(G, dst).get("account"),
+                message=(f"UNKNOWN whether {len(srcs)} {rule.source} source(s) ({', '.join(srcs[:3])}"
+                         f"{' ...' if len(srcs) > 3 else ''}) can reach {rule.target} store {dst}: "
+                         f"{unks[0].reason or 'a collection gap could hide an edge'}"),
                 remediation="Grant the collector the missing read permissions and collect again "
-                            "(see the gaps listed in the evidence)",
-                gaps=unk.gaps or tuple(graph_gaps(G)),
-                key=(rule.name, unk.source, unk.target, "unknown"),
+                            "(see the gaps listed in the finding)",
+                gaps=[gaps[k] for k in sorted(gaps)] or graph_gaps(G),
+                evidence=[{"type": "unknown", "ref": s, "sid": None, "index": None,
+                           "detail": f"no path found from {s}, but gaps could hide one"} for s in srcs],
+                key=(rule.name, "unknown"),
             )

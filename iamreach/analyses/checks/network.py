@@ -20,7 +20,7 @@ from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS
 
 __all__ = ["synthetic_network_access"]
 
-_SOURCE_KINDS = {str(k) for k in COMPUTE_KINDS} | {"glue_connection"}
+_SOURCE_KINDS = {k.value for k in COMPUTE_KINDS} | {"glue_connection"}
 
 
 @check(
@@ -41,7 +41,7 @@ def synthetic_network_access(G: Any, config: Any) -> Iterator[Finding]:
     meta = synthetic_network_access.meta
     synthetic = accounts_labelled(G, "synthetic")
     production = accounts_labelled(G, "production")
-    stores = {str(k) for k in DATA_STORE_KINDS}
+    stores = {k.value for k in DATA_STORE_KINDS}
     for w in nodes(G, _SOURCE_KINDS):
         if not labelled_or_in(G, w, "synthetic", synthetic):
             continue

@@ -128,7 +128,7 @@ def check(
 ) -> Callable[[CheckFunc], Check]:
     """Decorator: wrap a ``(G, config) -> Iterable[Finding]`` function into a :class:`Check`."""
     meta = CheckMeta(id=id, title=title, severity=severity, categories=tuple(categories),
-                     kinds=tuple(str(k) for k in kinds), rationale=" ".join(rationale.split()),
+                     kinds=tuple(str(getattr(k, "value", k)) for k in kinds), rationale=" ".join(rationale.split()),
                      remediation=" ".join(remediation.split()), options=tuple(options))
 
     def wrap(func: CheckFunc) -> Check:

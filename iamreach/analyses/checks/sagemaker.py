@@ -46,7 +46,7 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
     meta = sagemaker_notebook_risks.meta
     synthetic = accounts_labelled(G, "synthetic")
     production = accounts_labelled(G, "production")
-    stores = {str(k) for k in DATA_STORE_KINDS}
+    stores = {k.value for k in DATA_STORE_KINDS}
     for nb in nodes(G, "sagemaker_notebook"):
         if not labelled_or_in(G, nb, "synthetic", synthetic):
             continue
