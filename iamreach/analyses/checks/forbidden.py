@@ -30,16 +30,28 @@ def _cut_by_target(G: Any, pairs: list[tuple[str, str]]) -> dict[str, list]:
     return {t: list(min_cut(G, sorted(srcs), [t])) for t, srcs in sorted(sources.items())}
 
 
+_ACTIONABLE = ("trust_policy", "identity_policy", "resource_policy", "key_policy", "kms_grant", "sg_rule",
+               "snapshot_attribute", "acl")
+
+
 def _pair_fix(cut: list, paths: list[Path]) -> tuple[str, dict | None]:
+    """Prefer an edge of the smallest cut that lies on this pair's paths; else the first hop of the
+    shortest path that a policy statement or rule makes."""
     on_path = {(h.source, h.target) for p in paths for h in p.hops}
     chosen = [e for e in cut if (e[0], e[1]) in on_path] or cut
-    if not chosen:
-        return "Remove one of the hops of the path (see evidence)", None
-    u, v, _, data = sorted(chosen, key=lambda e: (e[0], e[1], str(e[3].get("kind"))))[0]
-    extra = f" ({len(cut)} edge(s) in the smallest cut)" if len(cut) > 1 else ""
-    return f"{edge_fix(u, v, data)}: this edge is in the smallest cut that breaks every path{extra}", {
-        "type": "min_cut", "ref": f"{u} -> {v}", "sid": None, "index": None,
-        "detail": f"{data.get('kind')}: {data.get('reason', '')}".strip()}
+    if chosen:
+        u, v, _, data = sorted(chosen, key=lambda e: (e[0], e[1], str(e[3].get("kind"))))[0]
+        extra = f" ({len(cut)} edge(s) in the smallest cut)" if len(cut) > 1 else ""
+        return f"{edge_fix(u, v, data)}: this edge is in the smallest cut that breaks every path{extra}", {
+            "type": "min_cut", "ref": f"{u} -> {v}", "sid": None, "index": None,
+            "detail": f"{data.get('kind')}: {data.get('reason', '')}".strip()}
+    for h in paths[0].hops if paths else ():
+        if any(e.get("type") in _ACTIONABLE for e in h.evidence):
+            data = {"kind": h.kind, "actions": h.actions, "evidence": h.evidence, "reason": h.reason}
+            return f"{edge_fix(h.source, h.target, data)} (a hop of the shortest path)", {
+                "type": "path_hop", "ref": f"{h.source} -> {h.target}", "sid": None, "index": None,
+                "detail": f"{h.kind}: {h.reason}".strip()}
+    return "Remove one of the hops of the path (see the path's evidence)", None
 
 
 @check(
