@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "simulate",
     "check",
     "collect", "import_", "merge",
+    "render",
 )
 
 

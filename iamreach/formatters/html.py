@@ -35,7 +35,7 @@ from iamreach.fileio import atomic_write_bytes
 from iamreach.formatters.dot import OVERVIEW_THRESHOLD, DotDocument, build_dot, node_label
 from iamreach.formatters.graphviz_render import render_svg_text
 
-__all__ = ["render_html", "write_html", "embed_json", "page_data", "PAGE_SCRIPT"]
+__all__ = ["render_html", "render_page", "write_html", "embed_json", "page_data", "PAGE_SCRIPT"]
 
 Table = tuple[str, Sequence[Mapping[str, Any]]]
 _SHOWN_ELSEWHERE = frozenset({"arn", "kind", "account", "name", "tags", "region"})
@@ -376,6 +376,7 @@ def render_html(
     title: str = "iamreach graph",
     tables: Sequence[Table] = (),
     max_nodes: int = OVERVIEW_THRESHOLD,
+    emphasis: Mapping[str, str] | None = None,
 ) -> str:
     """The interactive page as a string.
 
@@ -393,8 +394,25 @@ def render_html(
         Extra tables shown under the picture (findings, paths ...); rows are mappings.
     max_nodes : int
         Above this many nodes the picture is an overview per account and kind.
+    emphasis : mapping, optional
+        Node id -> ``"source"`` / ``"target"`` to draw in bold.
     """
-    doc = build_dot(G, nodes=nodes, pathset=pathset, max_nodes=max_nodes)
+    return render_page(G, pathset=pathset, nodes=nodes, title=title, tables=tables, max_nodes=max_nodes,
+                       emphasis=emphasis)[0]
+
+
+def render_page(
+    G: nx.MultiDiGraph,
+    *,
+    pathset: PathSet | None = None,
+    nodes: Iterable[str] | None = None,
+    title: str = "iamreach graph",
+    tables: Sequence[Table] = (),
+    max_nodes: int = OVERVIEW_THRESHOLD,
+    emphasis: Mapping[str, str] | None = None,
+) -> tuple[str, DotDocument]:
+    """Like :func:`render_html`, also returning the :class:`DotDocument` drawn."""
+    doc = build_dot(G, nodes=nodes, pathset=pathset, max_nodes=max_nodes, emphasis=emphasis)
     svg = render_svg_text(doc.source)
     data = page_data(G, doc, title=title)
     script_hash = base64.b64encode(hashlib.sha256(PAGE_SCRIPT.encode("utf-8")).digest()).decode("ascii")
@@ -428,9 +446,14 @@ Drag to pan, wheel to zoom.</p></aside></main>
 <script type="application/json" id="iamreach-data">{embed_json(data)}</script>
 <script>{PAGE_SCRIPT}</script>
 </body></html>
-"""
+""", doc
 
 
-def write_html(path: str | os.PathLike[str], G: nx.MultiDiGraph, **kwargs: Any) -> None:
-    """Write :func:`render_html` output to ``path`` atomically, mode 0600 (it holds account data)."""
-    atomic_write_bytes(path, render_html(G, **kwargs).encode("utf-8"))
+def write_html(path: str | os.PathLike[str], G: nx.MultiDiGraph, **kwargs: Any) -> DotDocument:
+    """Write :func:`render_html` output to ``path`` atomically, mode 0600 (it holds account data).
+
+    Returns the :class:`DotDocument` drawn.
+    """
+    page, doc = render_page(G, **kwargs)
+    atomic_write_bytes(path, page.encode("utf-8"))
+    return doc
