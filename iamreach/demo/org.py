@@ -248,7 +248,8 @@ PLANTED: tuple[Planted, ...] = (
             "synthetic datasets",
             (_SANDBOX, _syn_role("synthetic-sandbox-exec")),
             fixed=True, source=_SANDBOX, target=_PHI_BUCKET,
-            expect="no IAM path to PHI and no direct-internet finding"),
+            expect="no path to meridian-phi-records and no direct-internet finding (it still sits in the "
+                   "synthetic subnet, so pattern 6's network path to phi-patient-db applies to it as well)"),
     Planted(9, "kms-key-decrypt-to-synthetic",
             "production key alias/phi-records (encrypts the PHI bucket, cluster and secret) lets the synthetic "
             "account root kms:Decrypt",
