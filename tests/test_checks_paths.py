@@ -27,7 +27,8 @@ def _chain(with_trust_edge: bool = True) -> tuple[Kit, dict[str, str]]:
 def test_001_fails_with_path_and_min_cut_remediation():
     k, n = _chain()
     found = run(forbidden_path, k.G)
-    by_source = {f.key[1]: f for f in found}
+    by_source = {src: f for f in found for src in (n["fn"], n["role"]) if src in f.key}
+    assert len(found) == 2
     assert set(by_source) == {n["fn"], n["role"]}
     f = by_source[n["fn"]]
     assert f.resource == n["bucket"] and f.severity == "critical" and f.status == "fail"

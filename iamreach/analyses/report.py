@@ -142,7 +142,8 @@ class Finding:
         The collection gaps behind an UNKNOWN finding.
     key : tuple of str
         The key evidence that makes this finding distinct from others of the same check and
-        resource (a statement, a target, a rule id); part of the fingerprint, in any order.
+        resource (a statement, a target, a rule id); part of the fingerprint. Stored sorted and
+        de-duplicated, so the order it is given in does not matter.
     location : Location or None
         A source file position (Terraform) when known.
     categories : tuple of str
@@ -166,6 +167,7 @@ class Finding:
     categories: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "key", tuple(sorted({str(k) for k in self.key})))
         if self.status not in STATUSES:
             raise ValueError(f"finding status {self.status!r}; expected one of {list(STATUSES)}")
         severity_rank(self.severity)
@@ -173,7 +175,7 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """sha256 of check id + resource + sorted key evidence (stable across runs)."""
-        text = _canon([self.check_id, self.resource, sorted(set(self.key))])
+        text = _canon([self.check_id, self.resource, list(self.key)])
         return hashlib.sha256(text.encode()).hexdigest()
 
     def sort_key(self) -> tuple:
@@ -198,7 +200,7 @@ class Finding:
             "evidence": [dict(e) for e in self.evidence],
             "paths": [p.to_dict() for p in self.paths],
             "gaps": [dict(g) for g in self.gaps],
-            "key": sorted(set(self.key)),
+            "key": list(self.key),
             "location": self.location.to_dict() if self.location else None,
             "categories": list(self.categories),
             "fingerprint": self.fingerprint,
