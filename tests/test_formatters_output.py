@@ -14,9 +14,9 @@ from test_checks_support import PROD, SYN, Kit, ev
 from iamreach.analyses.checks import default_registry
 from iamreach.analyses.report import Report
 from iamreach.config import Config
+from iamreach.errors import InputError
 from iamreach.formatters import json_, markdown, sarif, text
 from iamreach.formatters.registry import FORMATS, get_formatter
-from iamreach.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 #: checks that run on the small graph (IAMR-012 needs an organization to evaluate)
@@ -154,7 +154,8 @@ def test_markdown_summary_table_and_escaped_mermaid(report):
 
 
 def test_markdown_mermaid_escapes_node_names():
-    from iamreach.analyses.results import Hop, Path as P
+    from iamreach.analyses.results import Hop
+    from iamreach.analyses.results import Path as P
 
     p = P((Hop('a"]; click n0 "http://x', "b<script>", "reads"),))
     out = markdown.mermaid(p)

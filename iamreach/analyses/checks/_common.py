@@ -258,11 +258,11 @@ def _fix_from_evidence(ev: dict, u: str, v: str, what: str) -> str | None:
     if t == "identity_policy":
         return f"Remove or scope {where} of policy {ref} so that {u} no longer gets {what} on {v}"
     if t == "resource_policy":
-        return f"Remove {u} from the Principal of {where} in the resource policy of {ref} (or scope it)"
+        return f"Remove or scope {where} of the resource policy of {ref} so that it no longer grants {what} to {u}"
     if t == "trust_policy":
-        return f"Remove {u} from the Principal of {where} in the trust policy of {ref}"
+        return f"Remove or scope {where} of the trust policy of {ref} so that {u} can no longer assume it"
     if t == "key_policy":
-        return f"Remove {u} from {where} of the key policy of {ref}"
+        return f"Remove or scope {where} of the key policy of {ref} so that {u} can no longer use the key"
     if t == "kms_grant":
         return f"Revoke KMS grant {ev.get('detail') or ev.get('sid') or ''} on {ref} that lets {u} use the key".replace("  ", " ")
     if t == "sg_rule":
