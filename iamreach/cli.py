@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "collect", "import_", "merge",
     "render",
+    "demo",
 )
 
 
