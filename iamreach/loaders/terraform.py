@@ -165,8 +165,8 @@ def _scan_tf(tf_dir: str | None, plan: Plan) -> dict[tuple[str | None, str], tup
                 lines = tf.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 continue
-            try:
-                rel = tf.relative_to(root.resolve()).as_posix()
+            try:  # as the user named it: `--tf-dir infra` gives infra/main.tf (repository-relative in CI)
+                rel = (root / tf.relative_to(root.resolve())).as_posix()
             except ValueError:
                 rel = tf.as_posix()
             for n, line in enumerate(lines, 1):
@@ -257,6 +257,7 @@ def apply_plan(plan: dict, base: Inventory | None = None, *, account: str | None
         "sensitive_paths": parsed.sensitive_paths,
         "locations": {k: notes.locations[k] for k in sorted(notes.locations)},
         "contributors": {k: sorted(v) for k, v in sorted(notes.contributors.items())},
+        "addresses": {k: notes.addresses[k] for k in sorted(notes.addresses)},
     }
     results = []
     for ctx, side in ((before, "before"), (after, "after")):
@@ -272,18 +273,21 @@ def terraform_location(inv: Inventory, arn: str) -> dict | None:
     """Where in Terraform a record comes from: ``{terraform_address, module, file, line, contributors}``.
 
     ``file``/``line`` are None unless the import was given ``--tf-dir``. ``contributors`` lists
-    the addresses of attachments that edit the record (inline policies, rules ...). None when
-    the record did not come from a plan.
+    the locations (same keys) of attachments that edit the record: inline policies, policy
+    attachments, rules ... None when the record did not come from a plan.
     """
     tf = inv.meta.get("terraform") if isinstance(inv.meta, dict) else None
     if not isinstance(tf, dict):
         return None
     loc = (tf.get("locations") or {}).get(arn)
+    addresses = tf.get("addresses") or {}
     contributors = (tf.get("contributors") or {}).get(arn) or []
     if loc is None and not contributors:
         return None
-    out = dict(loc) if loc else {"terraform_address": contributors[0], "module": None, "file": None, "line": None}
-    out["contributors"] = list(contributors)
+    out = dict(loc) if loc else dict(addresses.get(contributors[0]) or {
+        "terraform_address": contributors[0], "module": None, "file": None, "line": None})
+    out["contributors"] = [dict(addresses.get(a) or {"terraform_address": a, "module": None, "file": None,
+                                                     "line": None}) for a in contributors]
     return out
 
 

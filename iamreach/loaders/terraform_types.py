@@ -44,10 +44,12 @@ class Notes:
     unresolved: dict[tuple[str, str], dict]
     locations: dict[str, dict]
     contributors: dict[str, set[str]]
+    #: terraform address -> {terraform_address, module, file, line} of every converted resource
+    addresses: dict[str, dict]
 
     @classmethod
     def new(cls) -> Notes:
-        return cls({}, {}, {}, {}, {}, {})
+        return cls({}, {}, {}, {}, {}, {}, {})
 
     def unknown(self, res: TfResource, attribute: str, treated_as: str) -> None:
         self.unknown_values.setdefault((res.address, attribute), {
@@ -140,7 +142,9 @@ class Ctx:
 
     def location(self, res: TfResource) -> dict:
         file, line = self.places.get((res.module, res.config_address), (None, None))
-        return {"terraform_address": res.address, "module": res.module, "file": file, "line": line}
+        loc = {"terraform_address": res.address, "module": res.module, "file": file, "line": line}
+        self.notes.addresses[res.address] = loc
+        return loc
 
     # -- values that may be unknown ------------------------------------------------------
     def document(self, res: TfResource, key: str, *, principal: bool = False) -> dict | None:
@@ -251,6 +255,7 @@ class Ctx:
             table.pop(arn, None)
 
     def contribute(self, arn: str, res: TfResource) -> None:
+        self.location(res)
         self.notes.contributors.setdefault(arn, set()).add(res.address)
 
     def _locate(self, arn: str, res: TfResource) -> None:

@@ -1,0 +1,482 @@
+"""Reachability diff of two snapshots: what a change opens, closes and touches.
+
+For every forbid rule of the configuration (``synthetic -> phi`` by default) the diff compares
+the (source, target) pairs that are connected before and after, with their witness paths and,
+for each hop, whether its edge is new, changed or unchanged. It also compares the findings of
+the checks (by fingerprint) and lists the edges added, removed or changed that *matter* to a
+rule: edges on some path from the rule's sources towards its targets.
+
+Pairs are the authoritative signal (the path enumeration is capped, pairs are not).
+``DiffResult.exit_code`` is 1 when the change opens a forbidden pair, makes a conditional pair
+unconditional, or adds a failing finding at or above ``fail_on``; else 0.
+
+Examples
+--------
+>>> import networkx as nx
+>>> def graph(edges):
+...     G = nx.MultiDiGraph(gaps=[], accounts={})
+...     for n, k, l in [("w", "lambda_function", ("synthetic",)), ("r", "role", ()),
+...                     ("b", "s3_bucket", ("phi",))]:
+...         G.add_node(n, kind=k, labels=l, account="1")
+...     for u, v, k in edges:
+...         G.add_edge(u, v, kind=k, decision="allowed", actions=(), evidence=())
+...     return G
+>>> d = diff_graphs(graph([("w", "r", "runs_as")]), graph([("w", "r", "runs_as"), ("r", "b", "reads")]),
+...                 checks=False)
+>>> d.exit_code, d.rules[0].opened[0].pair
+(1, ('w', 'b'))
+>>> [h["status"] for h in d.to_dict()["rules"][0]["opened"][0]["paths"][0]["hops"]]
+['same', 'added']
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from iamreach.analyses.results import Path, PathSet
+from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS, EdgeKind, NodeKind
+
+__all__ = [
+    "SCHEMA",
+    "HopChange",
+    "PairChange",
+    "EdgeChange",
+    "RuleDiff",
+    "DiffResult",
+    "diff_graphs",
+    "diff_snapshots",
+    "edge_signature",
+]
+
+#: JSON contract of ``iamreach diff --format json`` (bump on an incompatible change).
+SCHEMA = "iamreach-diff/1"
+#: Witness paths kept per changed pair.
+PATHS_PER_PAIR = 3
+_SEVERITIES = ("critical", "high", "medium", "low", "info")
+_NON_TRAVERSABLE = frozenset({EdgeKind.SNAPSHOT_OF.value, EdgeKind.SHARED_WITH.value, EdgeKind.MEMBER_OF.value})
+_ACTORS = frozenset({*(k.value for k in COMPUTE_KINDS), NodeKind.USER.value, NodeKind.ROLE.value,
+                     NodeKind.ACCOUNT_PRINCIPALS.value})
+_TARGETS = frozenset(k.value for k in DATA_STORE_KINDS)
+_CHANGED_ACTIONS = frozenset({"create", "update", "delete"})
+
+
+def _canon(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str)
+
+
+def edge_signature(data: dict) -> bytes:
+    """What makes two edges of the same (u, v, kind) the same: decision, actions, ports, evidence."""
+    return _canon({
+        "decision": data.get("decision"),
+        "actions": sorted(data.get("actions") or ()),
+        "ports": sorted(data.get("ports") or ()),
+        "method": data.get("method"),
+        "conditions": list(data.get("conditions") or ()),
+        "evidence": sorted(_canon(e).decode() for e in data.get("evidence") or ()),
+    })
+
+
+def _edge_index(G) -> dict[tuple[str, str, str], tuple[bytes, dict]]:
+    """(u, v, kind) -> (signature of all its parallel edges, the data of the best one)."""
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for u, v, d in G.edges(data=True):
+        groups.setdefault((u, v, str(d.get("kind"))), []).append(d)
+    out = {}
+    for key, datas in groups.items():
+        sigs = sorted(edge_signature(d) for d in datas)
+        best = next((d for d in datas if d.get("decision") == "allowed"), datas[0])
+        out[key] = (b"|".join(sigs), best)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class HopChange:
+    """One hop of a witness path and how its edge changed (``added`` / ``removed`` / ``changed`` / ``same``)."""
+
+    hop: Any
+    status: str
+    location: dict | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.hop.to_dict(), "status": self.status, "terraform": self.location}
+
+
+@dataclass(frozen=True, slots=True)
+class PairChange:
+    """A (source, target) pair of a rule that opened, closed, or changed its best decision."""
+
+    pair: tuple[str, str]
+    change: str  # opened | closed | escalated | relaxed
+    decision_before: str | None
+    decision_after: str | None
+    paths: tuple[tuple[HopChange, ...], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.pair[0], "target": self.pair[1], "change": self.change,
+            "decision_before": self.decision_before, "decision_after": self.decision_after,
+            "paths": [{"decision": _decision(p), "hops": [h.to_dict() for h in p]} for p in self.paths],
+        }
+
+
+def _decision(hops: tuple[HopChange, ...]) -> str:
+    return "conditional" if any(h.hop.decision == "conditional" for h in hops) else "allowed"
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeChange:
+    """An edge added, removed or changed that lies between a rule's sources and targets."""
+
+    source: str
+    target: str
+    kind: str
+    change: str  # added | removed | changed
+    before: dict | None
+    after: dict | None
+    rules: tuple[str, ...]
+    location: dict | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.change, self.source, self.target, self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        def slim(d: dict | None) -> dict | None:
+            if d is None:
+                return None
+            return {k: (list(d.get(k) or ()) if k in ("actions", "ports", "evidence", "conditions") else d.get(k))
+                    for k in ("decision", "actions", "ports", "method", "reason", "evidence", "conditions")}
+        return {"from": self.source, "to": self.target, "kind": self.kind, "change": self.change,
+                "rules": list(self.rules), "before": slim(self.before), "after": slim(self.after),
+                "terraform": self.location}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDiff:
+    """The diff of one forbid rule."""
+
+    name: str
+    source: str
+    target: str
+    pairs_before: int
+    pairs_after: int
+    opened: tuple[PairChange, ...] = ()
+    closed: tuple[PairChange, ...] = ()
+    escalated: tuple[PairChange, ...] = ()
+    relaxed: tuple[PairChange, ...] = ()
+    unknown_opened: tuple[tuple[str, str], ...] = ()
+    unknown_closed: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def fails(self) -> bool:
+        """Does the change open this forbidden rule further?"""
+        return bool(self.opened or self.escalated)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "from": self.source, "to": self.target,
+            "pairs_before": self.pairs_before, "pairs_after": self.pairs_after, "fails": self.fails,
+            "opened": [c.to_dict() for c in self.opened], "closed": [c.to_dict() for c in self.closed],
+            "escalated": [c.to_dict() for c in self.escalated], "relaxed": [c.to_dict() for c in self.relaxed],
+            "unknown_opened": [{"source": s, "target": t} for s, t in self.unknown_opened],
+            "unknown_closed": [{"source": s, "target": t} for s, t in self.unknown_closed],
+        }
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    """Everything ``iamreach diff`` reports; immutable, sorted, JSON via :meth:`to_dict`."""
+
+    rules: tuple[RuleDiff, ...]
+    edges: tuple[EdgeChange, ...]
+    findings_new: tuple = ()
+    findings_resolved: tuple = ()
+    checks: tuple = ()
+    checks_ran: bool = False
+    fail_on: str = "high"
+    summary: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def failing_findings(self) -> tuple:
+        """New failing findings at or above ``fail_on``."""
+        limit = _SEVERITIES.index(self.fail_on)
+        return tuple(f for f in self.findings_new if f.status == "fail" and _SEVERITIES.index(f.severity) <= limit)
+
+    @property
+    def exit_code(self) -> int:
+        """1 when the change opens a forbidden path or a failing finding at/above ``fail_on``; else 0."""
+        return 1 if any(r.fails for r in self.rules) or self.failing_findings else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "exit_code": self.exit_code,
+            "fail_on": self.fail_on,
+            "summary": self.summary,
+            "rules": [r.to_dict() for r in self.rules],
+            "findings": {
+                "checks_ran": self.checks_ran,
+                "new": [f.to_dict() for f in self.findings_new],
+                "resolved": [f.to_dict() for f in self.findings_resolved],
+            },
+            "edges": [e.to_dict() for e in self.edges],
+        }
+
+
+# -- helpers ------------------------------------------------------------------------------------
+def _ends(G, rule) -> tuple[set[str], set[str]]:
+    src, tgt = set(), set()
+    for n, d in G.nodes(data=True):
+        labels = d.get("labels") or ()
+        if rule.source in labels and d.get("kind") in _ACTORS:
+            src.add(n)
+        if rule.target in labels and d.get("kind") in _TARGETS:
+            tgt.add(n)
+    return src, tgt
+
+
+def _reach(G, starts: set[str], forward: bool) -> set[str]:
+    """Nodes reachable from ``starts`` (forward) or reaching them (backward) over traversable edges."""
+    seen = set(starts)
+    q = deque(starts)
+    edges = G.out_edges if forward else G.in_edges
+    while q:
+        n = q.popleft()
+        for e in edges(n, data="kind"):
+            if e[2] in _NON_TRAVERSABLE:
+                continue
+            m = e[1] if forward else e[0]
+            if m not in seen:
+                seen.add(m)
+                q.append(m)
+    return seen
+
+
+def _pairs(ps: PathSet) -> dict[tuple[str, str], str]:
+    """(source, target) -> best decision among its witness paths."""
+    out: dict[tuple[str, str], str] = {}
+    for p in ps.paths:
+        key = (p.source, p.target)
+        if out.get(key) != "allowed":
+            out[key] = p.decision
+    return out
+
+
+def _by_pair(ps: PathSet) -> dict[tuple[str, str], list[Path]]:
+    out: dict[tuple[str, str], list[Path]] = {}
+    for p in ps.paths:
+        out.setdefault((p.source, p.target), []).append(p)
+    return out
+
+
+class _Locator:
+    """Terraform location of the change behind an edge, when the inventory came from a plan."""
+
+    def __init__(self, inv) -> None:
+        tf = (getattr(inv, "meta", None) or {}).get("terraform") or {}
+        self.changed = {c["address"] for c in tf.get("changes") or ()
+                        if _CHANGED_ACTIONS & set(c.get("actions") or ())}
+        self.locations = tf.get("locations") or {}
+        self.contributors = tf.get("contributors") or {}
+        self.addresses = tf.get("addresses") or {}
+
+    def __call__(self, nodes: tuple[str, ...]) -> dict | None:
+        if not self.addresses and not self.locations:
+            return None
+        fallback = None
+        for n in nodes:
+            for addr in self.contributors.get(n) or ():
+                if addr in self.changed:
+                    return self.addresses.get(addr) or {"terraform_address": addr}
+            loc = self.locations.get(n)
+            if loc is not None:
+                if loc.get("terraform_address") in self.changed:
+                    return loc
+                fallback = fallback or loc
+        return fallback
+
+
+def _hops(path: Path, other: dict, mine: dict, locate: _Locator | None, missing: str) -> tuple[HopChange, ...]:
+    out = []
+    for h in path.hops:
+        key = (h.source, h.target, h.kind)
+        if key not in other:
+            status = missing
+        elif other[key][0] != mine.get(key, (b"", None))[0]:
+            status = "changed"
+        else:
+            status = "same"
+        loc = locate((h.source, h.target)) if locate is not None and status != "same" else None
+        out.append(HopChange(h, status, loc))
+    return tuple(out)
+
+
+def _rule_diff(rule, ps_b: PathSet, ps_a: PathSet, idx_b: dict, idx_a: dict,
+               loc_b: _Locator, loc_a: _Locator) -> RuleDiff:
+    pairs_b, pairs_a = _pairs(ps_b), _pairs(ps_a)
+    paths_b, paths_a = _by_pair(ps_b), _by_pair(ps_a)
+
+    def after_paths(pair):
+        return tuple(_hops(p, idx_b, idx_a, loc_a, "added") for p in paths_a.get(pair, [])[:PATHS_PER_PAIR])
+
+    def before_paths(pair):
+        return tuple(_hops(p, idx_a, idx_b, loc_b, "removed") for p in paths_b.get(pair, [])[:PATHS_PER_PAIR])
+
+    opened, closed, escalated, relaxed = [], [], [], []
+    for pair in sorted(pairs_a.keys() - pairs_b.keys()):
+        opened.append(PairChange(pair, "opened", None, pairs_a[pair], after_paths(pair)))
+    for pair in sorted(pairs_b.keys() - pairs_a.keys()):
+        closed.append(PairChange(pair, "closed", pairs_b[pair], None, before_paths(pair)))
+    for pair in sorted(pairs_a.keys() & pairs_b.keys()):
+        if pairs_b[pair] == pairs_a[pair]:
+            continue
+        if pairs_a[pair] == "allowed":
+            escalated.append(PairChange(pair, "escalated", pairs_b[pair], "allowed", after_paths(pair)))
+        else:
+            relaxed.append(PairChange(pair, "relaxed", pairs_b[pair], pairs_a[pair], after_paths(pair)))
+    unk_b = {(u.source, u.target) for u in ps_b.unknown}
+    unk_a = {(u.source, u.target) for u in ps_a.unknown}
+    return RuleDiff(rule.name, rule.source, rule.target, len(pairs_b), len(pairs_a), tuple(opened), tuple(closed),
+                    tuple(escalated), tuple(relaxed), tuple(sorted(unk_a - unk_b)), tuple(sorted(unk_b - unk_a)))
+
+
+def _edge_changes(G_b, G_a, idx_b: dict, idx_a: dict, rules, loc_a: _Locator, loc_b: _Locator) -> list[EdgeChange]:
+    zones = []
+    for rule in rules:
+        src_b, tgt_b = _ends(G_b, rule)
+        src_a, tgt_a = _ends(G_a, rule)
+        zones.append((rule.name, _reach(G_b, src_b, True), _reach(G_b, tgt_b, False),
+                      _reach(G_a, src_a, True), _reach(G_a, tgt_a, False)))
+    out = []
+    for key in sorted(idx_b.keys() | idx_a.keys()):
+        b, a = idx_b.get(key), idx_a.get(key)
+        if b is not None and a is not None and b[0] == a[0]:
+            continue
+        u, v, kind = key
+        if kind in _NON_TRAVERSABLE:
+            continue
+        change = "added" if b is None else "removed" if a is None else "changed"
+        names = []
+        for name, fwd_b, back_b, fwd_a, back_a in zones:
+            on_after = a is not None and u in fwd_a and v in back_a
+            on_before = b is not None and u in fwd_b and v in back_b
+            if on_after or on_before:
+                names.append(name)
+        if names:
+            locate = loc_b if change == "removed" else loc_a
+            out.append(EdgeChange(u, v, kind, change, b[1] if b else None, a[1] if a else None, tuple(names),
+                                  locate((u, v))))
+    return sorted(out, key=EdgeChange.sort_key)
+
+
+def _run_checks(G_b, G_a, config, same: bool):
+    try:
+        from iamreach.analyses.checks import default_registry
+    except ImportError:  # checks not installed in this build: paths only
+        return None
+    registry = default_registry()
+    rep_a = registry.run(G_a, config)
+    rep_b = rep_a if same else registry.run(G_b, config)
+    return rep_b, rep_a
+
+
+def _with_location(finding, locate: _Locator):
+    from iamreach.analyses.report import Finding, Location
+
+    if finding.location is not None:
+        return finding
+    nodes = [finding.resource]
+    for p in finding.paths:
+        nodes.extend(p.nodes)
+    loc = locate(tuple(nodes))
+    if not loc or not loc.get("file"):
+        return finding
+    return Finding(**{**finding.to_kwargs(), "location": Location(loc["file"], loc.get("line"))})
+
+
+def diff_graphs(G_before, G_after, config=None, *, checks: bool = True, fail_on: str = "high",
+                max_hops: int = 8, max_paths: int = 200) -> DiffResult:
+    """Diff two graphs built by :func:`iamreach.graph.builder.build_graph` (neither is modified).
+
+    Parameters
+    ----------
+    G_before, G_after : networkx.MultiDiGraph
+    config : Config, optional
+        Forbid rules and check settings (default: the after graph's, else :meth:`Config.default`).
+    checks : bool
+        Also run the checks of :mod:`iamreach.analyses.checks` on both graphs and compare findings.
+    fail_on : str
+        Lowest severity of a new failing finding that makes :attr:`DiffResult.exit_code` 1.
+    """
+    from iamreach.analyses.paths import forbidden_paths
+    from iamreach.config import Config
+
+    if fail_on not in _SEVERITIES:
+        from iamreach.errors import InputError
+
+        raise InputError(f"expected one of {list(_SEVERITIES)}, got {fail_on!r}", field="--fail-on")
+    cfg = config or G_after.graph.get("config") or Config.default()
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    same = G_before is G_after
+    fp_a = forbidden_paths(G_after, cfg, max_hops=max_hops, max_paths=max_paths)
+    fp_b = fp_a if same else forbidden_paths(G_before, cfg, max_hops=max_hops, max_paths=max_paths)
+    idx_a = _edge_index(G_after)
+    idx_b = idx_a if same else _edge_index(G_before)
+    timings["paths_s"] = round(time.perf_counter() - t0, 3)
+    loc_a = _Locator(G_after.graph.get("inventory"))
+    loc_b = _Locator(G_before.graph.get("inventory"))
+    rules = tuple(_rule_diff(rule, fp_b[rule], fp_a[rule], idx_b, idx_a, loc_b, loc_a) for rule in cfg.forbid)
+    t1 = time.perf_counter()
+    edges = tuple(_edge_changes(G_before, G_after, idx_b, idx_a, cfg.forbid, loc_a, loc_b))
+    timings["edges_s"] = round(time.perf_counter() - t1, 3)
+    new, resolved, infos, ran = (), (), (), False
+    if checks:
+        t2 = time.perf_counter()
+        reports = _run_checks(G_before, G_after, cfg, same)
+        if reports is not None:
+            rep_b, rep_a = reports
+            fps_b = {f.fingerprint for f in rep_b.findings}
+            fps_a = {f.fingerprint for f in rep_a.findings}
+            new = tuple(sorted((_with_location(f, loc_a) for f in rep_a.findings if f.fingerprint not in fps_b),
+                               key=lambda f: f.sort_key()))
+            resolved = tuple(sorted((f for f in rep_b.findings if f.fingerprint not in fps_a),
+                                    key=lambda f: f.sort_key()))
+            infos, ran = rep_a.checks, True
+        timings["checks_s"] = round(time.perf_counter() - t2, 3)
+    summary = {
+        "opened": sum(len(r.opened) for r in rules), "closed": sum(len(r.closed) for r in rules),
+        "escalated": sum(len(r.escalated) for r in rules), "relaxed": sum(len(r.relaxed) for r in rules),
+        "findings_new": len(new), "findings_resolved": len(resolved), "edges": len(edges),
+        "nodes_before": G_before.number_of_nodes(), "nodes_after": G_after.number_of_nodes(),
+        "edges_before": G_before.number_of_edges(), "edges_after": G_after.number_of_edges(),
+    }
+    return DiffResult(rules=rules, edges=edges, findings_new=new, findings_resolved=resolved, checks=infos,
+                      checks_ran=ran, fail_on=fail_on, summary=summary, timings=timings)
+
+
+def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: str = "high",
+                   max_hops: int = 8, max_paths: int = 200) -> DiffResult:
+    """Build the graphs of two inventories and diff them (see :func:`diff_graphs`).
+
+    When both inventories have the same content hash the graph is built once and reused.
+    ``DiffResult.timings`` records the build and analysis times.
+    """
+    from iamreach.config import Config
+    from iamreach.graph.builder import build_graph
+    from iamreach.snapshot import content_hash
+
+    cfg = config or Config.default()
+    t0 = time.perf_counter()
+    same = content_hash(before.to_dict()) == content_hash(after.to_dict())
+    G_b = build_graph(before, cfg)
+    G_a = G_b if same else build_graph(after, cfg)
+    build_s = round(time.perf_counter() - t0, 3)
+    result = diff_graphs(G_b, G_a, cfg, checks=checks, fail_on=fail_on, max_hops=max_hops, max_paths=max_paths)
+    timings = {"build_s": build_s, **result.timings, "reused_graph": same}
+    return DiffResult(**{**{f: getattr(result, f) for f in result.__dataclass_fields__}, "timings": timings})
