@@ -18,7 +18,7 @@ True
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "NodeKind",
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-class NodeKind(str, Enum):
+class NodeKind(StrEnum):
     """What a graph node (and an inventory resource) is."""
 
     ACCOUNT = "account"
@@ -84,7 +84,7 @@ class NodeKind(str, Enum):
     CLOUDTRAIL_TRAIL = "cloudtrail_trail"
 
 
-class EdgeKind(str, Enum):
+class EdgeKind(StrEnum):
     """What a graph edge means. Every edge reads "source can ... target"."""
 
     MEMBER_OF = "member_of"  # user -> group
@@ -102,7 +102,7 @@ class EdgeKind(str, Enum):
     SNAPSHOT_OF = "snapshot_of"  # data store -> snapshot of its data
 
 
-class Label(str, Enum):
+class Label(StrEnum):
     """Built-in labels (configuration may add more: labels are plain strings)."""
 
     SYNTHETIC = "synthetic"
@@ -312,3 +312,49 @@ RESOURCE_ATTRIBUTES: dict[str, dict[str, str]] = {
         "advanced_event_selectors": "list (advanced selectors as returned)",
     },
 }
+
+
+def schema_markdown() -> str:
+    """``docs/schema.md``: the graph vocabulary, generated from this module."""
+    out = ["# Graph schema", "",
+           "Generated from `iamreach/model.py` by `python -m iamreach.model > docs/schema.md`; do not edit by hand.",
+           "", "## Node kinds", "", "| kind | group |", "|---|---|"]
+    groups = {**{k: "compute" for k in COMPUTE_KINDS}, **{k: "data store" for k in DATA_STORE_KINDS},
+              **{k: "principal" for k in PRINCIPAL_KINDS}, **{k: "network" for k in NETWORK_KINDS}}
+    for k in NodeKind:
+        out.append(f"| `{k.value}` | {groups.get(k, 'other')} |")
+    out += ["", "Non-ARN node ids: `internet`, `anonymous`, `service:<name>` (service principals),",
+            "`federated:<provider>`, `account:<id>:principals` (any principal an account's IAM authorizes);",
+            "an account's administrator is its root ARN `arn:aws:iam::<id>:root`.", "",
+            "## Node attributes", "", "| attribute | meaning |", "|---|---|"]
+    out += [f"| `{k}` | {v} |" for k, v in NODE_ATTRIBUTES.items()]
+    out += ["", "## Edge kinds", "", "| kind | meaning |", "|---|---|"]
+    meanings = {
+        "member_of": "user -> group (descriptive: the group's policies are folded into the user)",
+        "runs_as": "workload -> instance profile / role; instance profile -> role",
+        "can_assume": "principal -> role: trust policy and the caller's identity, boundary, SCPs, RCPs",
+        "escalates_to": "principal -> principal (or account administrator) it can act as; `method` names how",
+        "reads": "principal -> data store (object ARNs, rds-db:connect, restore of shared snapshots; KMS-gated)",
+        "writes": "principal -> data store",
+        "administers": "principal -> resource: policy, configuration or credential control",
+        "decrypts": "principal -> KMS key (kms:Decrypt)",
+        "unlocks": "secret -> database whose credentials it holds",
+        "can_connect": "workload -> database over the network (SGs, NACLs both ways, routes both ways)",
+        "exposes": "internet -> publicly reachable store (bucket policy/ACL to *, public DB, public snapshot)",
+        "shared_with": "snapshot -> account principals it is shared with (descriptive)",
+        "snapshot_of": "data store -> snapshot of its data (descriptive)",
+    }
+    out += [f"| `{k.value}` | {meanings.get(k.value, '')} |" for k in EdgeKind]
+    out += ["", "## Edge attributes", "", "| attribute | meaning |", "|---|---|"]
+    out += [f"| `{k}` | {v} |" for k, v in EDGE_ATTRIBUTES.items()]
+    out += ["", "## Resource attributes by kind", "",
+            "Every inventory `Resource.attributes` carries exactly these keys (None / [] when unknown).", ""]
+    for kind, attrs in RESOURCE_ATTRIBUTES.items():
+        out += [f"### `{kind}`", "", "| attribute | meaning |", "|---|---|"]
+        out += [f"| `{k}` | {v} |" for k, v in attrs.items()]
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(schema_markdown())
