@@ -70,6 +70,22 @@ def _levels(inv: Any, account: str, type_: str, parse: Any) -> tuple[tuple, ...]
     return tuple(tuple(by_target.get(t, ())) for t in [*acct.ou_path, account])
 
 
+def _attached(inv: Any, accounts: list[str], type_: str) -> list[dict]:
+    """Evidence: each org policy of ``type_`` attached on the path of one of ``accounts``."""
+    out = {}
+    for account in accounts:
+        acct = inv.account(account) if inv is not None else None
+        chain = [*(acct.ou_path if acct else ()), account]
+        for p in getattr(inv, "org_policies", ()) or ():
+            if p.type.upper() != type_:
+                continue
+            for t in p.targets:
+                if t in chain:
+                    out[(p.id, t)] = {"type": type_.lower(), "ref": p.arn or p.id, "sid": None, "index": None,
+                                      "detail": f"{p.name or p.id} attached to {t}: evaluated, lets the probes below through"}
+    return [out[k] for k in sorted(out)]
+
+
 def _probes(G: Any, production: set[str]) -> list[tuple[str, str, str, str]]:
     """(account, action, resource ARN, node) per production account and resource kind: PHI first."""
     chosen: dict[tuple[str, str], str] = {}
@@ -170,7 +186,9 @@ def scp_guardrail(G: Any, config: Any) -> Iterator[Finding]:
             remediation=(f"Attach the SCP in the snippet to {where} (aws organizations create-policy --type "
                          f"SERVICE_CONTROL_POLICY ...; aws organizations attach-policy --target-id {ou or account})"),
             snippet=snippet(guardrail_scp(sorted(production))),
-            evidence=[{"type": "scp", "ref": node, "sid": None, "index": None,
+            evidence=[*_attached(inv, [account], "SCP"),
+                      *_attached(inv, sorted({a for a, _, _, _ in probes}), "RCP")]
+            + [{"type": "probe", "ref": node, "sid": None, "index": None,
                        "detail": f"{action} on {resource}: {res.decision.value if hasattr(res.decision, 'value') else res.decision}"
                                  + (f" ({'; '.join(res.explanation[:2])})" if getattr(res, 'explanation', None) else "")}
                       for action, resource, node, res in allowed],
