@@ -49,14 +49,14 @@ class _Record:
     _TYPES: ClassVar[dict[str, tuple[type, ...]]] = {}
 
     def to_dict(self) -> dict[str, Any]:
-        return {f: getattr(self, f) for f in self.__dataclass_fields__}  # type: ignore[attr-defined]
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
 
     @classmethod
     def from_dict(cls, data: Any, where: str = ""):
         name = where or cls.__name__
         if not isinstance(data, dict):
             raise SnapshotError("expected a JSON object", field=name)
-        fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+        fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
         unknown = set(data) - set(fields)
         if unknown:
             raise SnapshotError(f"unknown field(s) {sorted(unknown)}; expected only {sorted(fields)}", field=name)
