@@ -46,12 +46,17 @@ def mermaid_label(text: str) -> str:
 def table_cell(text: str) -> str:
     """Escape text for a Markdown table cell (pipes, newlines, HTML)."""
     flat = " ".join(str(text).split())
-    return flat.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    for raw, escaped in (("\\", "\\\\"), ("|", "\\|"), ("`", "\\`"), ("<", "&lt;"), (">", "&gt;")):
+        flat = flat.replace(raw, escaped)
+    return flat
 
 
 def _code(text: str) -> str:
-    flat = table_cell(text)
-    return f"`{flat}`" if "`" not in flat else flat
+    """A code span (pipes escaped for the table; no entities: they would show literally)."""
+    flat = " ".join(str(text).split())
+    if "`" in flat:
+        return table_cell(flat)
+    return f"`{flat.replace('|', chr(92) + '|')}`"
 
 
 def mermaid(path: Path) -> str:
