@@ -35,6 +35,7 @@ from iamreach.errors import PlanError
 
 __all__ = [
     "UNKNOWN_CONDITION_KEY",
+    "SECRET_ATTRIBUTES",
     "TfResource",
     "TfChange",
     "Plan",
@@ -85,15 +86,35 @@ def read_plan(data: bytes, *, source: str = "<plan>") -> dict:
 
 
 # -- secrets -------------------------------------------------------------------------------
+#: Attributes that hold secrets whether or not the provider marks them sensitive.
+SECRET_ATTRIBUTES = frozenset({
+    "password", "master_password", "user_data", "user_data_base64", "secret_string", "secret_binary",
+    "private_key", "secret_key", "access_key", "token", "auth_token", "password_data", "plaintext",
+    "ses_smtp_password_v4", "encrypted_secret", "private_key_pem", "connection_properties",
+})
+#: Map attributes whose values (never their keys) are secrets: Lambda / Batch environment variables.
+SECRET_MAPS = frozenset({"variables", "environment_variables"})
+
+
 def _mask(value: Any, sensitive: Any, path: str, found: list[str]) -> Any:
-    """``value`` with every leaf that ``sensitive`` marks true replaced by None."""
+    """``value`` with every leaf that ``sensitive`` marks true, and every secret attribute, replaced by None."""
     if sensitive is True:
         if value is not None:
             found.append(path or ".")
         return None
     if isinstance(value, dict):
         sens = sensitive if isinstance(sensitive, dict) else {}
-        return {k: _mask(v, sens.get(k), f"{path}.{k}" if path else k, found) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else k
+            if k in SECRET_ATTRIBUTES and v not in (None, "", [], {}):
+                found.append(sub)
+                out[k] = None
+            elif k in SECRET_MAPS and isinstance(v, dict):
+                out[k] = {name: None for name in v}
+            else:
+                out[k] = _mask(v, sens.get(k), sub, found)
+        return out
     if isinstance(value, list):
         sens = sensitive if isinstance(sensitive, list) else []
         return [_mask(v, sens[i] if i < len(sens) else None, f"{path}[{i}]", found) for i, v in enumerate(value)]
