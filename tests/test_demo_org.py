@@ -356,6 +356,11 @@ def test_placeholder_guards_reject_real_looking_secrets(org):
                                     environment={"DB_PASSWORD": "hunter2"})
 
 
+def test_builder_refuses_an_emulator_that_already_has_an_org(org):
+    with pytest.raises(InputError, match="already holds an organization"):
+        OrgBuilder("us-east-1").create_org()
+
+
 # -- PLANTED --------------------------------------------------------------------------------------------
 
 def test_planted_catalogue_shape():
@@ -382,8 +387,8 @@ def test_every_planted_resource_exists(org):
 
 
 def _exists(org: DemoOrg, ref: str) -> bool:
-    if ref == "anonymous" or ref.startswith("account:"):
-        return ref == "anonymous" or ref.split(":")[1] in (org.production, org.synthetic, org.management)
+    if ref == "internet" or ref.startswith("account:"):
+        return ref == "internet" or ref.split(":")[1] in (org.production, org.synthetic, org.management)
     if ref.startswith(("ou-", "pcx-")):
         return ref in (*org.ous.values(), org.refs["peering_id"])
     parts = ref.split(":", 5)

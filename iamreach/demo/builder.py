@@ -281,7 +281,11 @@ class OrgBuilder:
         Returns ``self`` so calls chain.
         """
         org = self.client(None, "organizations")
-        self.org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        try:
+            self.org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+        except org.exceptions.AlreadyInOrganizationException as exc:
+            raise InputError(f"the emulator at {self.endpoint_url} already holds an organization; expected a "
+                             "fresh or reset moto server (POST /moto-api/reset)", field="organization") from exc
         self.root_id = org.list_roots()["Roots"][0]["Id"]
         for policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
             self._enable_policy_type(policy_type)
