@@ -474,7 +474,7 @@ class _Stmts:
         acts = self.rng.choice((["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"],
                                 ["iam:AttachRolePolicy"], ["iam:PutUserPolicy"], ["iam:UpdateAssumeRolePolicy"],
                                 ["lambda:UpdateFunctionCode"], ["iam:CreateAccessKey"], ["glue:UpdateDevEndpoint"]))
-        res = "*" if self.rng.random() < 0.5 else f"arn:aws:iam::{self.a.id}:*"
+        res = "*" if self.rng.random() < 0.5 else f"arn:aws:iam::{self.a.id}:{self.rng.choice(('role', 'user'))}/*"
         if acts[0].startswith(("lambda:", "glue:")):
             res = "*"
         return {"Effect": "Allow", "Action": acts, "Resource": res}
