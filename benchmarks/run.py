@@ -135,11 +135,11 @@ def _stage_paths(snap: str, other: str | None) -> dict[str, Any]:
     result = forbidden_paths(G, config)
     seconds = time.perf_counter() - t0
     rules = {}
-    for rule, ps in result.items():  # time each rule alone too: the per-query figure
-        from iamreach.analyses.paths import paths as _paths
+    for rule, ps in result.items():  # each rule alone too: the per-query figure
+        import dataclasses
 
         q0 = time.perf_counter()
-        _paths(G, rule.source, rule.target)
+        forbidden_paths(G, dataclasses.replace(config, forbid=(rule,)))
         rules[rule.name] = {"query_s": time.perf_counter() - q0, "paths": len(ps.paths),
                             "pairs": len(ps.pairs()), "unknown": len(ps.unknown)}
     worst = max((r["query_s"] for r in rules.values()), default=0.0)
@@ -187,7 +187,9 @@ def _stage_diff(snap: str, other: str | None) -> dict[str, Any]:
     seconds = time.perf_counter() - t0
     data = result.to_dict() if hasattr(result, "to_dict") else {}
     summary = {k: len(v) for k, v in data.items() if isinstance(v, list)}
-    return {"seconds": seconds, "exit_code": getattr(result, "exit_code", None), "summary": summary}
+    timings = getattr(result, "timings", None)
+    return {"seconds": seconds, "exit_code": getattr(result, "exit_code", None), "summary": summary,
+            "timings": dict(timings) if isinstance(timings, dict) else None}
 
 
 _CHILD = {"floor": _stage_floor, "load": _stage_load, "build": _stage_build, "paths": _stage_paths,
