@@ -44,4 +44,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                 "s3_bucket": t.get("S3BucketName"),
                 "event_selectors": sel.get("EventSelectors") or [],
                 "advanced_event_selectors": sel.get("AdvancedEventSelectors") or []}))
-    return inv
+    return inv.sort()

@@ -39,4 +39,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
             name=t["TableName"], tags=tags_dict(t.get("Tags")),
             policy=parse_document(t.get("ResourcePolicy"), where=f"table {t['TableName']} policy"),
             attributes={"kms_key_arn": sse.get("KMSMasterKeyArn")}))
-    return inv
+    return inv.sort()

@@ -95,7 +95,7 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
     _security_groups(inv, raw, account, region)
     _network(inv, raw, account, region)
     _snapshots(inv, raw, account, region)
-    return inv
+    return inv.sort()
 
 
 def _rule_from_api(r: dict) -> dict:

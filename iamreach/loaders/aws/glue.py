@@ -94,7 +94,7 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
             attributes={"role_arn": _role_arn(d.get("RoleArn"), account), "subnet_id": d.get("SubnetId"),
                         "security_group_ids": sorted(d.get("SecurityGroupIds") or []),
                         "vpc_id": d.get("VpcId")}))
-    return inv
+    return inv.sort()
 
 
 def _role_arn(role: str | None, account: str) -> str | None:

@@ -72,7 +72,7 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
         _missing_policies(inv, account)
     for ip in raw.get("instance_profiles") or []:
         inv.instance_profiles.append(_profile(ip))
-    return inv
+    return inv.sort()
 
 
 def _principals(inv: Inventory, details: dict, account: str) -> None:

@@ -58,4 +58,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                       "retiring_principal": g.get("RetiringPrincipal"), "constraints": g.get("Constraints")}
                      for g in grants), key=lambda g: str(g["grant_id"])),
             }))
-    return inv
+    return inv.sort()

@@ -33,4 +33,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
             account=account, region=region, principal=principal, resource=p.get("Resource") or {},
             permissions=sorted(p.get("Permissions") or []),
             permissions_with_grant_option=sorted(p.get("PermissionsWithGrantOption") or [])))
-    return inv
+    return inv.sort()

@@ -58,4 +58,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                 "security_group_ids": sorted(vpc.get("SecurityGroupIds") or []),
                 "environment_variable_names": fn.get("EnvironmentVariableNames") or [],
                 "runtime": fn.get("Runtime")}))
-    return inv
+    return inv.sort()

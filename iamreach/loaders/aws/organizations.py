@@ -88,7 +88,7 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                 document=parse_document(content, where=f"organizations policy {s['Id']}") or {},
                 targets=sorted({t["TargetId"] for t in item.get("Targets") or []}),
                 aws_managed=bool(s.get("AwsManaged"))))
-    return inv
+    return inv.sort()
 
 
 def _path(parent: str | None, parents: dict[str, str | None]) -> list[str]:

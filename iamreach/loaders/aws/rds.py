@@ -103,7 +103,7 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                                        s["DBClusterSnapshotIdentifier"],
                                        _arn(region, account, "cluster", s.get("DBClusterIdentifier") or "?"),
                                        account, region))
-    return inv
+    return inv.sort()
 
 
 def _snapshot(s: dict, kind: str, arn: str, ident: str, source: str, account: str, region: str | None) -> Resource:

@@ -116,4 +116,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                 "acl_grants": _grants(b.get("Acl")) or [],
                 "encryption": _encryption(b.get("Encryption"), account, bregion),
             }))
-    return inv
+    return inv.sort()

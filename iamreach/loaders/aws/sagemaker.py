@@ -40,4 +40,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                 "direct_internet_access": None if "NotebookInstanceStatus" not in nb and direct is None
                 else direct != "Disabled",
                 "kms_key_id": nb.get("KmsKeyId")}))
-    return inv
+    return inv.sort()

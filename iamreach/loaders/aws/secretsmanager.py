@@ -67,4 +67,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
             policy=parse_document(s.get("ResourcePolicy"), where=f"secret {s['Name']} policy"),
             attributes={"kms_key_arn": kms_arn(s.get("KmsKeyId"), account, region),
                         "unlocks": unlocks(s, account, region)}))
-    return inv
+    return inv.sort()

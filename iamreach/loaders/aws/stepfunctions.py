@@ -67,4 +67,4 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
                 "logging_level": logging.get("level"),
                 "log_destinations": sorted({d for d in dests if d}),
                 "resource_arns": definition_arns(sm.get("definition"))}))
-    return inv
+    return inv.sort()
