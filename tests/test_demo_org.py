@@ -462,6 +462,24 @@ def test_builder_minimal_scenario_and_negative_twin(moto):
     assert any(r.get("VpcPeeringConnectionId") == pcx for r in routes)
     assert b.session(b.synthetic).client("sts").get_caller_identity()["Account"] == b.synthetic
 
+    # network negative twins: no egress at all, and a NACL that denies the database port
+    quiet = b.sg(b.synthetic, syn_vpc.vpc_id, "quiet", egress=[])
+    ec2s = b.client(b.synthetic, "ec2")
+    assert ec2s.describe_security_groups(GroupIds=[quiet])["SecurityGroups"][0]["IpPermissionsEgress"] == []
+    acl = b.nacl(syn_vpc, [{"rule": 100, "action": "deny", "cidr": prod_vpc.cidr, "egress": True,
+                            "protocol": "6", "ports": (5432, 5432)},
+                           {"rule": 200, "action": "allow", "cidr": "0.0.0.0/0", "egress": True}])
+    (found,) = ec2s.describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"]
+    assert [a["SubnetId"] for a in found["Associations"]] == list(syn_vpc.subnet_ids)
+    deny = [e for e in found["Entries"] if e["RuleNumber"] == 100][0]
+    assert (deny["RuleAction"], deny["PortRange"]) == ("deny", {"From": 5432, "To": 5432})
+
+    group = b.group(b.synthetic, "analysts", {"assume": policy(statement("sts:AssumeRole", reader))})
+    user = b.user(b.synthetic, "dana", groups=["analysts"], tags={"Workload": "synthetic-data"})
+    iam = b.client(b.synthetic, "iam")
+    assert [g["Arn"] for g in iam.list_groups_for_user(UserName="dana")["Groups"]] == [group]
+    assert user.endswith(":user/dana") and iam.list_access_keys(UserName="dana")["AccessKeyMetadata"] == []
+
 
 def test_builder_refuses_real_aws(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -383,6 +383,32 @@ class OrgBuilder:
         iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=role)
         return arn
 
+    def group(self, account: str, name: str, policies: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+        """Create an IAM group with inline ``policies``; return its ARN."""
+        iam = self.client(account, "iam")
+        arn = iam.create_group(GroupName=name)["Group"]["Arn"]
+        for policy_name, document in (policies or {}).items():
+            iam.put_group_policy(GroupName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+        return arn
+
+    def user(
+        self,
+        account: str,
+        name: str,
+        policies: Mapping[str, Mapping[str, Any]] | None = None,
+        tags: Mapping[str, str] | None = None,
+        *,
+        groups: Iterable[str] = (),
+    ) -> str:
+        """Create an IAM user (no keys, no password) with inline ``policies``, in ``groups``."""
+        iam = self.client(account, "iam")
+        arn = iam.create_user(UserName=name, Tags=_tag_list(tags))["User"]["Arn"]
+        for policy_name, document in (policies or {}).items():
+            iam.put_user_policy(UserName=name, PolicyName=policy_name, PolicyDocument=json.dumps(document))
+        for group in groups:
+            iam.add_user_to_group(GroupName=group, UserName=name)
+        return arn
+
     # -- KMS, S3, DynamoDB, Secrets Manager --------------------------------------------------
     def kms_key(
         self,
@@ -508,8 +534,13 @@ class OrgBuilder:
         *,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
+        egress: Iterable[Mapping[str, Any]] | None = None,
     ) -> str:
-        """Create a security group with ingress ``rules`` (see :func:`ingress`); return its id."""
+        """Create a security group with ingress ``rules`` (see :func:`ingress`); return its id.
+
+        With ``egress`` the default allow-all egress rule is replaced by these rules (an empty
+        list leaves the group with no egress at all).
+        """
         ec2 = self.client(account, "ec2")
         spec = [{"ResourceType": "security-group", "Tags": _tag_list({"Name": name, **(tags or {})})}]
         group_id = ec2.create_security_group(GroupName=name, Description=description or name, VpcId=vpc_id,
@@ -517,7 +548,40 @@ class OrgBuilder:
         rules = [dict(r) for r in rules]
         if rules:
             ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=rules)
+        if egress is not None:
+            ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=[
+                {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            out = [dict(r) for r in egress]
+            if out:
+                ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=out)
         return group_id
+
+    def nacl(self, vpc: VpcInfo, entries: Iterable[Mapping[str, Any]], *, name: str | None = None) -> str:
+        """Create a network ACL holding ``entries`` and associate it with every subnet of ``vpc``.
+
+        Each entry is ``{"rule": 100, "action": "allow"|"deny", "cidr": "10.20.0.0/16",
+        "egress": False, "protocol": "6", "ports": (5432, 5432)}`` (``ports`` optional, protocol
+        ``"-1"`` for all). Remember that a new NACL denies everything it does not allow.
+        """
+        ec2 = self.client(vpc.account, "ec2")
+        spec = [{"ResourceType": "network-acl", "Tags": _tag_list({"Name": name})}] if name else []
+        acl_id = ec2.create_network_acl(VpcId=vpc.vpc_id, TagSpecifications=spec)["NetworkAcl"]["NetworkAclId"]
+        for entry in entries:
+            kwargs: dict[str, Any] = {}
+            if entry.get("ports"):
+                low, high = entry["ports"]
+                kwargs["PortRange"] = {"From": low, "To": high}
+            ec2.create_network_acl_entry(NetworkAclId=acl_id, RuleNumber=int(entry["rule"]),
+                                         Protocol=str(entry.get("protocol", "-1")), RuleAction=entry["action"],
+                                         Egress=bool(entry.get("egress", False)), CidrBlock=entry["cidr"], **kwargs)
+        current = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id",
+                                                      "Values": list(vpc.subnet_ids)}])["NetworkAcls"]
+        for acl in current:
+            for assoc in acl["Associations"]:
+                if assoc["SubnetId"] in vpc.subnet_ids:
+                    ec2.replace_network_acl_association(AssociationId=assoc["NetworkAclAssociationId"],
+                                                        NetworkAclId=acl_id)
+        return acl_id
 
     def peering(self, requester: VpcInfo, accepter: VpcInfo, *, routes: bool = True,
                 name: str | None = None) -> str:

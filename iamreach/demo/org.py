@@ -387,7 +387,7 @@ def build_demo_org(region: str = "us-east-1", *, endpoint_url: str | None = None
     """
     b = OrgBuilder(region, endpoint_url=endpoint_url, session=session).create_org(
         production_name="meridian-production", synthetic_name="meridian-synthetic-data",
-        production_tags={"Environment": "production", "DataClassification": "PHI"},
+        production_tags={"Environment": "production", "CostCenter": "clinical-platform"},
         synthetic_tags={"Environment": "synthetic", "Workload": "synthetic-data"})
     refs: dict[str, str] = {}
     for account in (b.production, b.synthetic):
