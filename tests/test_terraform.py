@@ -260,3 +260,26 @@ def test_bad_plans_name_the_field():
         apply_plan({"format_version": "1.2", "resource_changes": [
             {"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r",
              "change": {"actions": ["create"], "before": None, "after": {"name": "r", "assume_role_policy": "{"}}}]})
+
+
+def test_counted_module_instances_resolve_references_inside_their_module():
+    def rc(address, type_, after, unknown):
+        return {"address": address, "module_address": 'module.m["a"]', "type": type_, "mode": "managed",
+                "name": address.split(".")[-1], "change": {"actions": ["create"], "before": None, "after": after,
+                                                           "after_unknown": unknown}}
+    plan = {"format_version": "1.2", "resource_changes": [
+        rc('module.m["a"].aws_iam_role.r', "aws_iam_role",
+           {"name": "role-a", "path": "/", "assume_role_policy": '{"Statement": []}'}, {"arn": True}),
+        rc('module.m["a"].aws_iam_role_policy.p', "aws_iam_role_policy",
+           {"name": "p", "policy": '{"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'},
+           {"role": True})],
+        "configuration": {"root_module": {"module_calls": {"m": {"source": "./m", "module": {"resources": [
+            {"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r", "mode": "managed",
+             "expressions": {"name": {"references": ["each.key"]}}},
+            {"address": "aws_iam_role_policy.p", "type": "aws_iam_role_policy", "name": "p", "mode": "managed",
+             "expressions": {"role": {"references": ["aws_iam_role.r.id", "aws_iam_role.r"]},
+                             "policy": {"constant_value": "x"}}}]}}}}}}
+    result = apply_plan(plan, account="111122223333")
+    (role,) = result.after.principals
+    assert role.arn == "arn:aws:iam::111122223333:role/role-a" and "p" in role.inline_policies
+    assert not result.meta["unresolved"]

@@ -42,6 +42,7 @@ __all__ = [
     "read_plan",
     "strip_sensitive",
     "unknown_document",
+    "module_key",
     "document_from_statements",
 ]
 
@@ -332,7 +333,7 @@ class Plan:
 
     def config_of(self, res: TfResource) -> dict | None:
         """The configuration block of a resource (expressions carry references, no literals)."""
-        return self._config.get((res.module, res.config_address))
+        return self._config.get((module_key(res.module), res.config_address))
 
     def is_configured(self, res: TfResource, key: str) -> bool:
         """Is ``key`` set in the resource's configuration (rather than computed by the provider)?"""
@@ -388,6 +389,13 @@ class Plan:
         if change is not None and change.after is not None:
             return change.after
         return self.prior.get(address)
+
+
+def module_key(module: str | None) -> str | None:
+    """A module instance path without its instance keys: ``module.a["x"].module.b[0]`` -> ``module.a.module.b``."""
+    if not module:
+        return None
+    return re.sub(r"\[[^\]]*\]", "", module)
 
 
 def _join(base: str, rel: str) -> str:

@@ -21,7 +21,13 @@ from typing import Any
 
 from iamreach.errors import PlanError
 from iamreach.inventory import InstanceProfile, Inventory, ManagedPolicy, OrgPolicy, Principal, Resource
-from iamreach.loaders.terraform_plan import Plan, TfResource, document_from_statements, unknown_document
+from iamreach.loaders.terraform_plan import (
+    Plan,
+    TfResource,
+    document_from_statements,
+    module_key,
+    unknown_document,
+)
 
 __all__ = ["Ctx", "Notes", "Converter", "CONVERTERS", "PRIMARY", "DEPENDENT", "ATTACHMENT", "PHASES", "identity"]
 
@@ -141,7 +147,7 @@ class Ctx:
         return f"arn:aws:iam::{self.account}:{kind}{path or '/'}{name}"
 
     def location(self, res: TfResource) -> dict:
-        file, line = self.places.get((res.module, res.config_address), (None, None))
+        file, line = self.places.get((module_key(res.module), res.config_address), (None, None))
         loc = {"terraform_address": res.address, "module": res.module, "file": file, "line": line}
         self.notes.addresses[res.address] = loc
         return loc
