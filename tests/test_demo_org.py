@@ -377,6 +377,8 @@ def test_planted_catalogue_shape():
 
 
 def test_every_planted_resource_exists(org):
+    described = json.loads(json.dumps(org.to_dict()))
+    assert described["synthetic"] == org.synthetic and len(described["planted"]) == len(PLANTED)
     planted = org.planted()
     assert len(planted) == len(PLANTED)
     assert org.planted(6, fixed=True)[0].id == "claims-aurora-sg-app-only"
@@ -485,3 +487,27 @@ def test_builder_refuses_real_aws(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with pytest.raises(InputError, match="AWS_ENDPOINT_URL"):
         OrgBuilder("us-east-1")
+
+
+def test_emulator_serves_and_restores_the_environment(tmp_path):
+    """Run in a child process: moto's backends are process-global, shared with the test server."""
+    import os
+    import subprocess
+    import sys
+
+    code = """
+import os, boto3
+from iamreach.demo.server import emulator
+before = os.environ.get("AWS_ENDPOINT_URL")
+with emulator() as endpoint:
+    assert os.environ["AWS_ENDPOINT_URL"] == endpoint and "AWS_PROFILE" not in os.environ
+    print(boto3.client("sts").get_caller_identity()["Account"])
+assert os.environ.get("AWS_ENDPOINT_URL") == before and os.environ.get("AWS_PROFILE") == "someone"
+print("restored")
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["AWS_PROFILE"] = "someone"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["123456789012", "restored"]

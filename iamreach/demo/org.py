@@ -21,6 +21,8 @@ True
 >>> PLANTED[0].resolve({"region": "us-east-1", "production": "1", "synthetic": "2",
 ...                     "feature_worker_id": "i-0"}).target
 'arn:aws:s3:::meridian-phi-records-1'
+>>> PLANTED[0].to_dict()["hops"]
+['runs_as', 'runs_as', 'can_assume', 'reads']
 """
 
 from __future__ import annotations
@@ -129,6 +131,11 @@ class Planted:
     target: str | None = None
     hops: tuple[str, ...] = ()
     expect: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of every field (tuples become lists)."""
+        return {f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+                for f in dataclasses.fields(self)}
 
     def resolve(self, values: Mapping[str, str]) -> Planted:
         """Return a copy with every template filled from ``values``.
@@ -346,6 +353,12 @@ class DemoOrg:
         return {"region": self.region, "org_id": self.org_id, "management": self.management,
                 "production": self.production, "synthetic": self.synthetic,
                 "production_ou": self.ous["Production"], "synthetic_ou": self.ous["Synthetic"], **self.refs}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description: accounts, OUs, generated ids and the resolved planted list."""
+        return {"region": self.region, "org_id": self.org_id, "management": self.management,
+                "production": self.production, "synthetic": self.synthetic, "ous": dict(self.ous),
+                "refs": dict(self.refs), "planted": [p.to_dict() for p in self.planted()]}
 
     def planted(self, pattern: int | None = None, *, fixed: bool | None = None) -> list[Planted]:
         """Return :data:`PLANTED` resolved for this organization, optionally filtered.
