@@ -1,0 +1,712 @@
+"""The three-valued IAM policy evaluator (AWS's documented evaluation logic).
+
+Order of evaluation, as documented by AWS ("Policy evaluation logic", "Cross-account policy
+evaluation logic", SCP / RCP / permissions-boundary / session-policy pages):
+
+1. The action must apply to the resource's type (``s3:GetObject`` on a bucket ARN is not a
+   valid request: implicit deny).
+2. An explicit ``Deny`` in any applicable policy wins: SCPs, RCPs, the resource-based policy,
+   identity-based policies, permissions boundaries, the session policy, the VPC endpoint policy.
+3. SCPs (principal's account) and RCPs (resource's account): every level, root first, must
+   allow (one policy of a level suffices; an empty level denies). The management account,
+   service-linked roles and AWS service principals are exempt; RCPs only govern the services
+   that support them (:data:`RCP_SERVICES`).
+4. A VPC endpoint policy, when given, must allow.
+5. Grants. Same account: identity policies (intersected with every permissions boundary and
+   the session policy) *or* a resource-based policy that names the principal. A resource
+   policy naming an IAM *role* ARN is still limited by the boundary and session policy; naming
+   a user ARN, a role-session ARN or ``*`` is not; naming the account (root or id) only
+   delegates to IAM. Cross account: the identity side *and* the resource policy must allow.
+   Trust policies and KMS key policies are *required*: they must allow even in the same
+   account, and a role may only assume itself when its trust policy names it.
+
+Every value is ``True``, ``False`` or unknown (a tuple of the :class:`ConditionTerm` it
+depends on), combined with Kleene logic. Unknown values arise only in ``"unknown"`` mode.
+
+Examples
+--------
+>>> from iamreach.graph.policy.document import parse_policy
+>>> p = parse_policy({"Version": "2012-10-17", "Statement": [
+...     {"Sid": "ReadAll", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+...     source="arn:aws:iam::111122223333:policy/P")
+>>> r = evaluate(Request("arn:aws:iam::111122223333:user/alice", "s3:GetObject", "arn:aws:s3:::b/k"),
+...              identity_policies=[p])
+>>> r.decision, r.denial
+(<Decision.ALLOWED: 'allowed'>, None)
+>>> r.explanation[0]
+"identity: allowed by arn:aws:iam::111122223333:policy/P statement 'ReadAll' (#0)"
+>>> evaluate(Request("arn:aws:iam::111122223333:user/alice", "s3:GetObject", "arn:aws:s3:::b"),
+...          identity_policies=[p]).explanation
+('s3:GetObject does not apply to resource type bucket',)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from iamreach.errors import InputError
+from iamreach.graph.policy.catalog import ActionCatalog, default_catalog
+from iamreach.graph.policy.document import (
+    ACCOUNT,
+    NOMATCH,
+    ROLE,
+    UNLIMITED,
+    ConditionTerm,
+    Policy,
+    Statement,
+)
+from iamreach.graph.policy.variables import Context
+from iamreach.graph.policy.wildcard import parse_arn
+
+__all__ = [
+    "Decision",
+    "Request",
+    "Result",
+    "PolicyLevel",
+    "PrincipalInfo",
+    "evaluate",
+    "principal_info",
+    "RCP_SERVICES",
+]
+
+# Services whose resources resource control policies govern (AWS Organizations RCP docs).
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-identity", "logs", "dynamodb"})
+
+_ASSUME_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml"})
+_FEDERATED_ACTIONS = frozenset({"sts:assumerolewithwebidentity", "sts:assumerolewithsaml"})
+
+
+class Decision(enum.StrEnum):
+    """The answer: allowed, denied, or allowed only under listed conditions."""
+
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    CONDITIONAL = "conditional"
+
+
+class Result(NamedTuple):
+    """An evaluation result (immutable).
+
+    ``denial`` is ``"explicit"`` / ``"implicit"`` for DENIED, else ``None``. ``conditions``
+    lists the terms a CONDITIONAL answer depends on; ``explanation`` says which layers and
+    statements decided it.
+    """
+
+    decision: Decision
+    denial: str | None
+    conditions: tuple[ConditionTerm, ...]
+    explanation: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"decision", "denial", "conditions": [...], "explanation": [...]}``."""
+        return {
+            "decision": self.decision.value,
+            "denial": self.denial,
+            "conditions": [t.to_dict() for t in self.conditions],
+            "explanation": list(self.explanation),
+        }
+
+
+class PolicyLevel(NamedTuple):
+    """One SCP/RCP level (root, an OU, the account) with an optional label for explanations."""
+
+    policies: tuple[Policy, ...]
+    label: str | None = None
+
+
+class PrincipalInfo(NamedTuple):
+    """What the engine knows about a request principal (see :func:`principal_info`)."""
+
+    kind: str  # user | role | session | federated-user | root | service | federated | anonymous | other
+    arn: str
+    account: str | None
+    identities: tuple[tuple[tuple[str, ...], int], ...]
+    role_key: tuple[str, str] | None  # (account, lower-case role name) for roles and role sessions
+    is_iam: bool
+    service_linked: bool
+    name: str | None
+
+
+_PINFO_CACHE: dict[tuple[str, bool], PrincipalInfo] = {}
+
+
+def principal_info(principal: str, *, federated_action: bool = False) -> PrincipalInfo:
+    """Classify a request principal string.
+
+    >>> principal_info("arn:aws:sts::111122223333:assumed-role/R/s").kind
+    'session'
+    >>> principal_info("lambda.amazonaws.com").kind, principal_info("anonymous").kind
+    ('service', 'anonymous')
+    >>> principal_info("111122223333").kind
+    'root'
+    """
+    key = (principal, federated_action)
+    hit = _PINFO_CACHE.get(key)
+    if hit is None:
+        hit = _classify(principal, federated_action)
+        if len(_PINFO_CACHE) > 100_000:
+            _PINFO_CACHE.clear()
+        _PINFO_CACHE[key] = hit
+    return hit
+
+
+def _classify(principal: str, federated_action: bool) -> PrincipalInfo:
+    p = principal.strip()
+    if p in ("anonymous", "*", ""):
+        return PrincipalInfo("anonymous", p, None, (), None, False, False, None)
+    if len(p) == 12 and p.isdigit():
+        root = f"arn:aws:iam::{p}:root"
+        return PrincipalInfo("root", root, p, ((("account", p), ACCOUNT),), None, True, False, None)
+    arn = parse_arn(p)
+    if arn is None:
+        kind = "federated" if federated_action else "service"
+        ident = ("federated", p) if kind == "federated" else ("service", p.lower())
+        return PrincipalInfo(kind, p, None, ((ident, UNLIMITED),), None, False, False, p)
+    acc = arn.account or None
+    acct = ((("account", acc), ACCOUNT),) if acc else ()
+    kind, _, rest = arn.resource.partition("/")
+    if arn.service == "iam":
+        if arn.resource == "root":
+            return PrincipalInfo("root", p, acc, acct, None, True, False, None)
+        if kind == "user" and rest:
+            name = rest.rsplit("/", 1)[-1]
+            return PrincipalInfo("user", p, acc, (((kind, acc or "", name.lower()), UNLIMITED), *acct), None, True, False, name)
+        if kind == "role" and rest:
+            name = rest.rsplit("/", 1)[-1]
+            slr = rest.startswith("aws-service-role/")
+            rk = (acc or "", name.lower())
+            return PrincipalInfo("role", p, acc, ((("role", *rk), ROLE), *acct), rk, True, slr, name)
+        if kind in ("saml-provider", "oidc-provider"):
+            return PrincipalInfo("federated", p, acc, ((("federated", p), UNLIMITED),), None, False, False, rest)
+    if arn.service == "sts":
+        if kind == "assumed-role" and rest.count("/") >= 1:
+            role, _, _session = rest.partition("/")
+            rk = (acc or "", role.lower())
+            idents = ((("session", p), UNLIMITED), (("role", *rk), ROLE), *acct)
+            return PrincipalInfo("session", p, acc, idents, rk, True, False, role)
+        if kind == "federated-user" and rest:
+            return PrincipalInfo("federated-user", p, acc, ((("session", p), UNLIMITED), *acct), None, True, False, rest)
+    return PrincipalInfo("other", p, acc, ((("other", p), UNLIMITED), *acct), None, bool(acc), False, None)
+
+
+_PRINCIPAL_TYPES = {
+    "user": "User",
+    "role": "AssumedRole",
+    "session": "AssumedRole",
+    "federated-user": "FederatedUser",
+    "root": "Account",
+    "anonymous": "Anonymous",
+}
+
+
+@dataclass(slots=True)
+class Request:
+    """One authorization request.
+
+    ``context`` holds condition keys (case-insensitive). ``unknown_keys="absent"``: a key not
+    in ``context`` is absent (complete context). ``"unknown"``: keys in ``context`` or
+    ``known_keys`` are known, every other key is unknown (analysis mode, answers may be
+    CONDITIONAL). ``principal_account`` is derived from the principal ARN when not given;
+    ``resource_account`` from the resource ARN (S3 ARNs carry none: pass it).
+
+    Keys the request itself determines are derived when not supplied: ``aws:PrincipalAccount``,
+    ``aws:PrincipalArn`` (not for role sessions: the role's path is unknown),
+    ``aws:username`` (IAM users), ``aws:PrincipalType``, ``aws:PrincipalIsAWSService``,
+    ``aws:PrincipalServiceName`` (service principals) and ``aws:ResourceAccount``.
+    """
+
+    principal: str
+    action: str
+    resource: str
+    resource_account: str | None = None
+    principal_account: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    unknown_keys: str = "absent"
+    known_keys: frozenset[str] | None = None
+    _action_l: str = field(default="", init=False, repr=False, compare=False)
+    _ctx: Context | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.unknown_keys not in ("absent", "unknown"):
+            raise InputError('expected "absent" or "unknown"', field="unknown_keys")
+        self._action_l = self.action.lower()
+
+    def info(self) -> PrincipalInfo:
+        """The classified principal."""
+        return principal_info(self.principal, federated_action=self._action_l in _FEDERATED_ACTIONS)
+
+    def effective_principal_account(self) -> str | None:
+        return self.principal_account or self.info().account
+
+    def effective_resource_account(self) -> str | None:
+        if self.resource_account:
+            return self.resource_account
+        arn = parse_arn(self.resource)
+        return (arn.account or None) if arn else None
+
+    def context_view(self) -> Context:
+        """The request context with derived keys (built once, on first use)."""
+        ctx = self._ctx
+        if ctx is None:
+            ctx = Context(self.context, unknown=self.unknown_keys == "unknown", known_keys=self.known_keys)
+            info = self.info()
+            acc = self.effective_principal_account()
+            if acc:
+                ctx.get_default("aws:principalaccount", acc)
+            if info.kind in ("user", "role", "root", "federated-user"):
+                ctx.get_default("aws:principalarn", info.arn)
+            if info.kind == "user" and info.name:
+                ctx.get_default("aws:username", info.name)
+            ptype = _PRINCIPAL_TYPES.get(info.kind)
+            if ptype:
+                ctx.get_default("aws:principaltype", ptype)
+            ctx.get_default("aws:principalisawsservice", "true" if info.kind == "service" else "false")
+            if info.kind == "service":
+                ctx.get_default("aws:principalservicename", info.arn)
+            racc = self.effective_resource_account()
+            if racc:
+                ctx.get_default("aws:resourceaccount", racc)
+            self._ctx = ctx
+        return ctx
+
+
+# -- Kleene helpers: a value is True, False, or a tuple of ConditionTerms (unknown) ------------
+def _or(a: Any, b: Any) -> Any:
+    if a is True or b is True:
+        return True
+    if a is False:
+        return b
+    if b is False:
+        return a
+    return a + b
+
+
+def _and(a: Any, b: Any) -> Any:
+    if a is False or b is False:
+        return False
+    if a is True:
+        return b
+    if b is True:
+        return a
+    return a + b
+
+
+def _stmt_value(st: Statement, resource: str, req: Request, negated: bool) -> Any:
+    """Resource and conditions of one (action-matching) statement: True / False / terms."""
+    if st.resource_any:
+        rv: bool | None = True
+    else:
+        rv = st.matches_resource(resource, req.context_view() if st.dynamic_resources else None)
+        if rv is False:
+            return False
+    cv: Any = True
+    if st.conditions:
+        cv = st.condition_value(req.context_view())
+        if cv is False:
+            return False
+    if rv is True and cv is True:
+        return True
+    terms: tuple[ConditionTerm, ...] = ()
+    if rv is None:
+        terms = st.resource_terms(negated)
+    if cv is not True:
+        terms = terms + st.terms_for(cv, negated)
+    return terms
+
+
+class _Layer:
+    """Allow / deny values of one layer, with the deciding statements."""
+
+    __slots__ = ("name", "deny", "deny_st", "allow", "allow_st", "present")
+
+    def __init__(self, name: str):
+        self.name = name
+        self.deny: Any = False
+        self.deny_st: Statement | None = None
+        self.allow: Any = False
+        self.allow_st: Statement | None = None
+        self.present = True
+
+
+def _scan(layer: _Layer, policies: Sequence[Policy], act: str, resource: str, req: Request) -> bool:
+    """Fill ``layer`` from policies without principals. True when an explicit deny applies."""
+    for pol in policies:
+        denies, allows = pol.candidates(act)
+        for st in denies:
+            v = _stmt_value(st, resource, req, True)
+            if v is False:
+                continue
+            if v is True:
+                layer.deny, layer.deny_st = True, st
+                return True
+            layer.deny = _or(layer.deny, v)
+            if layer.deny_st is None:
+                layer.deny_st = st
+        if layer.allow is True:
+            continue
+        for st in allows:
+            v = _stmt_value(st, resource, req, False)
+            if v is False:
+                continue
+            if v is True:
+                layer.allow, layer.allow_st = True, st
+                break
+            layer.allow = _or(layer.allow, v)
+            if layer.allow_st is None:
+                layer.allow_st = st
+    return False
+
+
+class _ResourceLayer(_Layer):
+    __slots__ = ("by_strength", "st_by_strength")
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.by_strength: list[Any] = [False, False, False, False]
+        self.st_by_strength: list[Statement | None] = [None, None, None, None]
+
+
+def _scan_principal(
+    layer: _ResourceLayer, policies: Sequence[Policy], act: str, resource: str, req: Request, info: PrincipalInfo
+) -> bool:
+    """Like :func:`_scan` for principal-bearing policies; allows are split by how they name the principal."""
+    idents = info.identities
+    for pol in policies:
+        denies, allows = pol.candidates(act)
+        for st in denies:
+            if st.principal_strength(idents) == NOMATCH:
+                continue
+            v = _stmt_value(st, resource, req, True)
+            if v is False:
+                continue
+            if v is True:
+                layer.deny, layer.deny_st = True, st
+                return True
+            layer.deny = _or(layer.deny, v)
+            if layer.deny_st is None:
+                layer.deny_st = st
+        for st in allows:
+            s = st.principal_strength(idents)
+            if s == NOMATCH or layer.by_strength[s] is True:
+                continue
+            v = _stmt_value(st, resource, req, False)
+            if v is False:
+                continue
+            layer.by_strength[s] = _or(layer.by_strength[s], v)
+            if v is True or layer.st_by_strength[s] is None:
+                layer.st_by_strength[s] = st
+    for s in (UNLIMITED, ROLE, ACCOUNT):
+        v = layer.by_strength[s]
+        if v is not False:
+            layer.allow = _or(layer.allow, v)
+            if layer.allow_st is None or v is True:
+                layer.allow_st = layer.st_by_strength[s]
+    return False
+
+
+def _levels(levels: Sequence[Any]) -> list[tuple[str | None, Sequence[Policy]]]:
+    out = []
+    for lvl in levels:
+        if isinstance(lvl, PolicyLevel):
+            out.append((lvl.label, lvl.policies))
+        elif isinstance(lvl, Policy):
+            out.append((None, (lvl,)))
+        else:
+            out.append((None, lvl))
+    return out
+
+
+def _explicit(layer_name: str, st: Statement) -> Result:
+    return Result(Decision.DENIED, "explicit", (), (f"{layer_name}: explicit deny by {st.label}",))
+
+
+def _value_text(layer: _Layer, what: str) -> str:
+    if layer.allow is True:
+        return f"{layer.name}: allowed by {layer.allow_st.label}"  # type: ignore[union-attr]
+    if layer.allow is False:
+        return f"{layer.name}: {what}"
+    return f"{layer.name}: allowed by {layer.allow_st.label} only if its conditions hold"  # type: ignore[union-attr]
+
+
+def evaluate(
+    request: Request,
+    *,
+    identity_policies: Sequence[Policy] = (),
+    resource_policy: Policy | None = None,
+    permission_boundaries: Sequence[Policy] = (),
+    session_policy: Policy | None = None,
+    scps: Sequence[Any] = (),
+    rcps: Sequence[Any] = (),
+    vpc_endpoint_policy: Policy | None = None,
+    principal_is_management_account: bool = False,
+    resource_in_management_account: bool = False,
+    principal_is_service_linked_role: bool = False,
+    resource_policy_required: bool | None = None,
+    catalog: ActionCatalog | None = None,
+) -> Result:
+    """Decide ``request`` against the given policies (see the module docs for the rules).
+
+    ``scps`` / ``rcps``: one entry per level, root first; an entry is a sequence of policies
+    (or a :class:`PolicyLevel` with a label). Empty ``scps`` = not in an organization.
+    ``resource_policy_required``: ``None`` infers it (role trust policies for
+    ``sts:AssumeRole*``, KMS key policies for ``kms:*`` on a key ARN).
+    """
+    cat = catalog if catalog is not None else default_catalog()
+    act = request._action_l
+    applies, note, resource = cat.applicability(act, request.resource)
+    if applies is False:
+        return Result(Decision.DENIED, "implicit", (), (note,))  # type: ignore[arg-type]
+    notes: list[str] = [note] if note else []
+    info = request.info()
+    info_action = cat.canonical(act)
+
+    # ---- explicit denies, layer by layer (stop at the first certain one) --------------------
+    scp_applies = bool(scps) and info.is_iam and not principal_is_management_account and not (
+        principal_is_service_linked_role or info.service_linked
+    )
+    scp_layers: list[tuple[_Layer, str | None, int]] = []
+    if scp_applies:
+        for i, (label, pols) in enumerate(_levels(scps), 1):
+            layer = _Layer(f"scp level {i}" + (f" ({label})" if label else ""))
+            if _scan(layer, pols, act, resource, request):
+                return _explicit(layer.name, layer.deny_st)  # type: ignore[arg-type]
+            scp_layers.append((layer, label, len(pols)))
+
+    service = act.partition(":")[0]
+    resource_slr = resource.startswith("arn:") and ":role/aws-service-role/" in resource
+    rcp_applies = (
+        bool(rcps)
+        and not resource_in_management_account
+        and info.kind != "service"
+        and not (principal_is_service_linked_role or info.service_linked)
+        and not resource_slr
+        and service in RCP_SERVICES
+    )
+    rcp_layers: list[tuple[_Layer, str | None, int]] = []
+    if rcp_applies:
+        for i, (label, pols) in enumerate(_levels(rcps), 1):
+            layer = _ResourceLayer(f"rcp level {i}" + (f" ({label})" if label else ""))
+            if _scan_principal(layer, pols, act, resource, request, info):
+                return _explicit(layer.name, layer.deny_st)  # type: ignore[arg-type]
+            rcp_layers.append((layer, label, len(pols)))
+
+    vpce: _ResourceLayer | None = None
+    if vpc_endpoint_policy is not None:
+        vpce = _ResourceLayer("vpc endpoint policy")
+        if _scan_principal(vpce, (vpc_endpoint_policy,), act, resource, request, info):
+            return _explicit(vpce.name, vpce.deny_st)  # type: ignore[arg-type]
+
+    res: _ResourceLayer | None = None
+    if resource_policy is not None:
+        res = _ResourceLayer("resource policy")
+        if _scan_principal(res, (resource_policy,), act, resource, request, info):
+            return _explicit(res.name, res.deny_st)  # type: ignore[arg-type]
+
+    ident = _Layer("identity")
+    bounds: list[_Layer] = []
+    sess: _Layer | None = None
+    if info.is_iam:
+        if info.kind == "root":
+            ident.allow = True
+        elif _scan(ident, identity_policies, act, resource, request):
+            return _explicit("identity", ident.deny_st)  # type: ignore[arg-type]
+        if info.kind != "root":
+            for pb in permission_boundaries:
+                layer = _Layer(f"permission boundary ({pb.source})")
+                if _scan(layer, (pb,), act, resource, request):
+                    return _explicit("permission boundary", layer.deny_st)  # type: ignore[arg-type]
+                bounds.append(layer)
+            if session_policy is not None:
+                sess = _Layer("session policy")
+                if _scan(sess, (session_policy,), act, resource, request):
+                    return _explicit("session policy", sess.deny_st)  # type: ignore[arg-type]
+
+    # ---- combine ---------------------------------------------------------------------------
+    deny: Any = False
+    for layer, _l, _n in scp_layers:
+        deny = _or(deny, layer.deny)
+    for layer, _l, _n in rcp_layers:
+        deny = _or(deny, layer.deny)
+    for opt in (vpce, res, ident, sess, *bounds):
+        if opt is not None and opt.deny is not False:
+            deny = _or(deny, opt.deny)
+
+    limits: Any = True  # boundaries and session policy
+    for b in bounds:
+        limits = _and(limits, b.allow)
+    if sess is not None:
+        limits = _and(limits, sess.allow)
+    ids = _and(ident.allow, limits)
+
+    p_acc = request.principal_account or info.account
+    r_acc = request.effective_resource_account()
+    if r_acc is None and info.is_iam and resource != "*":
+        notes.append("resource account unknown: treated as the principal's account")
+    cross = bool(p_acc and r_acc and p_acc != r_acc)
+    required = resource_policy_required
+    if required is None:
+        required = act in _ASSUME_ACTIONS or (service == "kms" and ":key/" in resource)
+    self_assume = (
+        act == "sts:assumerole"
+        and info.role_key is not None
+        and _role_key(resource) == info.role_key
+    )
+    r_unl = res.by_strength[UNLIMITED] if res else False
+    r_role = res.by_strength[ROLE] if res else False
+    r_acct = res.by_strength[ACCOUNT] if res else False
+
+    if not info.is_iam:
+        grant = r_unl
+        mode = "principal"
+    elif cross:
+        grant = _and(_or(_or(r_unl, r_role), r_acct), ids)
+        mode = "cross"
+    elif required:
+        grant = _or(r_unl, _and(r_role, limits))
+        if not self_assume:
+            grant = _or(grant, _and(r_acct, ids))
+        mode = "required"
+    else:
+        grant = _or(ids, _or(r_unl, _and(r_role, limits)))
+        mode = "same"
+
+    org: Any = True
+    for layer, _l, _n in scp_layers:
+        org = _and(org, layer.allow)
+    for layer, _l, _n in rcp_layers:
+        org = _and(org, layer.allow)
+    if vpce is not None:
+        org = _and(org, vpce.allow)
+
+    final = _and(_and(grant, org), True if deny is False else deny)
+
+    if final is True:
+        decision, denial, terms = Decision.ALLOWED, None, ()
+    elif final is False:
+        decision, denial, terms = Decision.DENIED, "implicit", ()
+    else:
+        decision, denial, terms = Decision.CONDITIONAL, None, tuple(dict.fromkeys(final))
+
+    lines = _explain(
+        decision, info, info_action, mode, cross, p_acc, r_acc, self_assume, required,
+        ident, bounds, sess, res, scp_layers, rcp_layers, vpce, deny, scps, scp_applies, rcps, rcp_applies,
+        principal_is_management_account, principal_is_service_linked_role or info.service_linked,
+    )
+    return Result(decision, denial, terms, tuple(lines + notes))
+
+
+def _role_key(resource: str) -> tuple[str, str] | None:
+    arn = parse_arn(resource)
+    if arn is None or arn.service != "iam" or not arn.resource.startswith("role/"):
+        return None
+    return (arn.account, arn.resource.rsplit("/", 1)[-1].lower())
+
+
+def _explain(
+    decision: Decision,
+    info: PrincipalInfo,
+    action: str,
+    mode: str,
+    cross: bool,
+    p_acc: str | None,
+    r_acc: str | None,
+    self_assume: bool,
+    required: bool,
+    ident: _Layer,
+    bounds: list[_Layer],
+    sess: _Layer | None,
+    res: _ResourceLayer | None,
+    scp_layers: list[tuple[_Layer, str | None, int]],
+    rcp_layers: list[tuple[_Layer, str | None, int]],
+    vpce: _ResourceLayer | None,
+    deny: Any,
+    scps: Sequence[Any],
+    scp_applies: bool,
+    rcps: Sequence[Any],
+    rcp_applies: bool,
+    mgmt: bool,
+    slr: bool,
+) -> list[str]:
+    lines: list[str] = []
+    allowed = decision is Decision.ALLOWED
+    missing = f"no statement allows {action}"
+
+    if mode == "principal":
+        lines.append(f"identity: not applicable to {info.kind} principal {info.arn or 'anonymous'}")
+    elif info.kind == "root":
+        lines.append("identity: the account root user has every permission in its own account")
+    else:
+        lines.append(_value_text(ident, missing))
+    for b in bounds:
+        if b.allow is not True or allowed:
+            lines.append(_value_text(b, "missing allow"))
+    if sess is not None:
+        lines.append(_value_text(sess, "missing allow"))
+
+    if res is not None:
+        if res.allow is False:
+            lines.append(f"resource policy: no statement allows {action} for {info.arn or 'anonymous'}")
+        else:
+            strength = next(s for s in (UNLIMITED, ROLE, ACCOUNT) if res.by_strength[s] is not False)
+            how = {
+                UNLIMITED: "names the principal directly",
+                ROLE: "names the role ARN: boundaries and session policies still limit it",
+                ACCOUNT: "names the account: delegates to its IAM policies",
+            }[strength]
+            cond = "" if res.by_strength[strength] is True else " only if its conditions hold"
+            lines.append(f"resource policy: allowed by {res.st_by_strength[strength].label}{cond} ({how})")  # type: ignore[union-attr]
+    if mode == "cross":
+        lines.append(
+            f"cross-account request (principal account {p_acc}, resource account {r_acc}): "
+            "the identity side and the resource policy must both allow"
+        )
+        if res is None:
+            lines.append("resource policy: none given (implicit deny)")
+    elif mode == "required":
+        kind = "trust policy" if action.lower().startswith("sts:") else "key policy"
+        if res is None:
+            lines.append(f"resource policy: no {kind} given, and {action} requires the {kind} to allow (implicit deny)")
+        else:
+            lines.append(f"the {kind} must allow {action} even in the same account")
+        if self_assume:
+            lines.append("a role may assume itself only when its trust policy names the role explicitly")
+    elif mode == "principal" and res is None:
+        lines.append(f"resource policy: none given; a {info.kind} principal needs one to be granted access")
+
+    if scps and not scp_applies:
+        why = (
+            "management account"
+            if mgmt
+            else "service-linked role"
+            if slr
+            else f"{info.kind} principal"
+        )
+        lines.append(f"scp: not applied ({why})")
+    for layer, _label, n in scp_layers:
+        if n == 0:
+            lines.append(f"{layer.name}: no policies attached (implicit deny)")
+        elif layer.allow is False:
+            lines.append(f"{layer.name}: {missing} (implicit deny)")
+        elif allowed or layer.allow is not True:
+            lines.append(_value_text(layer, missing))
+    if rcps and not rcp_applies:
+        lines.append("rcp: not applied (exempt principal, management account or unsupported service)")
+    for layer, _label, n in rcp_layers:
+        if n == 0:
+            lines.append(f"{layer.name}: no policies attached (implicit deny)")
+        elif layer.allow is False:
+            lines.append(f"{layer.name}: {missing} (implicit deny)")
+        elif allowed or layer.allow is not True:
+            lines.append(_value_text(layer, missing))
+    if vpce is not None:
+        lines.append(_value_text(vpce, f"{missing} (implicit deny)"))
+    if deny is not False:
+        for layer in (vpce, res, ident, sess, *bounds, *(lyr for lyr, _a, _b in scp_layers + rcp_layers)):
+            if layer is not None and layer.deny is not False:
+                lines.append(f"{layer.name}: explicit deny by {layer.deny_st.label} unless its conditions are false")  # type: ignore[union-attr]
+    if decision is Decision.DENIED and not any("implicit deny" in ln or "no statement" in ln or "missing" in ln for ln in lines):
+        lines.append(f"implicit deny: nothing grants {action}")
+    return lines
