@@ -83,6 +83,7 @@ _GLUE_CONN = "arn:aws:glue:{region}:{synthetic}:connection/prod-phi-aurora"
 _NOTEBOOK = "arn:aws:sagemaker:{region}:{synthetic}:notebook-instance/synthetic-research-notebook"
 _SANDBOX = "arn:aws:sagemaker:{region}:{synthetic}:notebook-instance/synthetic-sandbox-notebook"
 _SYN_PRINCIPALS = "account:{synthetic}:principals"
+_SYN_ROOT = "arn:aws:iam::{synthetic}:root"
 _SG = "arn:aws:ec2:{region}:{account}:security-group/{sg}"
 
 
@@ -167,10 +168,11 @@ PLANTED: tuple[Planted, ...] = (
     Planted(1, "synthetic-ec2-reads-phi-db-secret",
             "the same assumed production role may read the Aurora master secret, which unlocks the PHI cluster",
             (_READER_ROLE, "{phi_secret_arn}", _PHI_CLUSTER),
-            source=_FEATURE_WORKER, target=_PHI_CLUSTER,
-            hops=("runs_as", "runs_as", "can_assume", "reads", "unlocks"),
-            expect="path: instance -> ... -> phi-analytics-reader -> secret prod/phi-patient-db/master "
-                   "-> phi-patient-db cluster"),
+            source=_syn_role("synthetic-feature-extractor"), target=_PHI_CLUSTER,
+            hops=("can_assume", "reads", "unlocks"),
+            expect="path: synthetic-feature-extractor -> phi-analytics-reader -> secret prod/phi-patient-db/master "
+                   "-> phi-patient-db cluster (from the EC2 instance itself the shortest path is pattern 6's "
+                   "can_connect)"),
     Planted(2, "prod-bucket-policy-grants-synthetic-role",
             "PHI bucket policy grants s3:GetObject to the synthetic Lambda role synthetic-data-generator, "
             "whose identity policy allows the read",
@@ -181,8 +183,8 @@ PLANTED: tuple[Planted, ...] = (
     Planted(2, "claims-bucket-policy-production-only",
             "fixed twin: PHI claims bucket policy grants s3:GetObject only to production role claims-processor",
             (_CLAIMS_BUCKET, "arn:aws:iam::{production}:role/claims-processor"),
-            fixed=True, source=_SYN_PRINCIPALS, target=_CLAIMS_BUCKET,
-            expect="no path from any synthetic node to meridian-phi-claims"),
+            fixed=True, source=_SYN_ROOT, target=_CLAIMS_BUCKET,
+            expect="no path from any synthetic node (not even the synthetic account root) to meridian-phi-claims"),
     Planted(3, "synthetic-loader-reads-prod-table",
             "EC2 instance profile role synthetic-db-loader has rds:*, rds-db:connect and dynamodb:GetItem/Scan/"
             "Query on production resources; the PHI table's resource policy also grants it",
@@ -194,13 +196,14 @@ PLANTED: tuple[Planted, ...] = (
     Planted(4, "cross-account-trust-no-condition",
             "production role phi-analytics-reader trusts arn:aws:iam::{synthetic}:root with no sts:ExternalId "
             "or aws:PrincipalOrgID/PrincipalArn condition",
-            (_READER_ROLE,), source=_SYN_PRINCIPALS, target=_READER_ROLE, hops=("can_assume",),
-            expect="edge: synthetic account principals -> phi-analytics-reader (can_assume)"),
+            (_READER_ROLE,), source=_SYN_ROOT, target=_READER_ROLE, hops=("can_assume",),
+            expect="edge: synthetic account root -> phi-analytics-reader (can_assume), and from every synthetic "
+                   "principal whose identity policy allows sts:AssumeRole on it"),
     Planted(4, "claims-trust-production-principal-only",
             "fixed twin: production role claims-reporting-reader trusts only the production role claims-processor",
             (_CLAIMS_READER_ROLE, "arn:aws:iam::{production}:role/claims-processor"),
-            fixed=True, source=_SYN_PRINCIPALS, target=_CLAIMS_READER_ROLE,
-            expect="no can_assume edge from any synthetic principal to claims-reporting-reader"),
+            fixed=True, source=_SYN_ROOT, target=_CLAIMS_READER_ROLE,
+            expect="no can_assume edge from the synthetic root or any synthetic principal to claims-reporting-reader"),
     Planted(5, "aurora-snapshot-shared-to-synthetic",
             "manual snapshot of the PHI Aurora cluster with the synthetic account in its restore attribute",
             ("arn:aws:rds:{region}:{production}:cluster-snapshot:phi-patient-db-pre-migration", _PHI_CLUSTER),
