@@ -30,8 +30,9 @@ def register(subparsers: Any) -> None:
     a.add_argument("files", nargs="+", metavar="FILE", help="auth-details JSON file(s)")
     a.add_argument("--scp", action="append", default=[], metavar="[TARGET=]FILE",
                    help="an SCP document; attached to TARGET (account / OU / root id) or to every imported account")
-    a.add_argument("--resource-policy", action="append", default=[], metavar="ARN=FILE",
-                   help="a resource policy (S3 bucket, KMS key, secret, DynamoDB table, Lambda function)")
+    a.add_argument("--resource-policy", action="append", default=[], metavar="ARN[@ACCOUNT]=FILE",
+                   help="a resource policy (S3 bucket, KMS key, secret, DynamoDB table, Lambda function); "
+                        "@ACCOUNT names the owner of an S3 bucket when several accounts are imported")
     a.add_argument("-o", "--output", required=True, help="snapshot path (.json or .json.gz)")
     a.set_defaults(func=run_authdetails)
     for name in IMPORTERS:

@@ -83,10 +83,10 @@ def parse_scp_arg(arg: str) -> tuple[str | None, str]:
 
 
 def parse_resource_policy_arg(arg: str) -> tuple[str, str]:
-    """``ARN=FILE`` -> (arn, file). The split is at the last ``=`` (ARNs may hold none)."""
+    """``ARN[@ACCOUNT]=FILE`` -> (arn[@account], file). The split is at the last ``=``."""
     arn, sep, path = arg.rpartition("=")
     if not sep or not arn.startswith("arn:") or not path:
-        raise InputError(f"expected ARN=FILE, got {arg!r}", field="--resource-policy")
+        raise InputError(f"expected ARN[@ACCOUNT]=FILE, got {arg!r}", field="--resource-policy")
     return arn, path
 
 
@@ -148,10 +148,11 @@ def import_authdetails(files: Sequence[str], scps: Sequence[str] = (), resource_
         if kind is None:
             raise InputError(f"cannot tell the resource kind of {arn}; expected an S3 bucket, KMS key, secret, "
                              "DynamoDB table or Lambda function ARN", field="--resource-policy")
-        account = arn.split(":")[4] or (accounts[0] if len(accounts) == 1 else "")
+        arn, _, owner = arn.partition("@")
+        account = arn.split(":")[4] or owner or (accounts[0] if len(accounts) == 1 else "")
         if not account:
             raise InputError(f"{arn} names no account and several accounts were imported; "
-                             "import the bucket's account alone", field="--resource-policy")
+                             "write ARN@ACCOUNT=FILE", field="--resource-policy")
         region = arn.split(":")[3] or None
         name = arn.split(":", 5)[5].split("/", 1)[-1] if kind != "s3_bucket" else arn.split(":", 5)[5]
         extra.resources.append(Resource(arn=arn, kind=kind, account=account, region=region, id=name, name=name,
