@@ -14,6 +14,7 @@ VPC endpoint policy, following AWS's documented evaluation logic. Answers are AL
 'allowed'
 """
 
+from iamreach.errors import PolicyError
 from iamreach.graph.policy.catalog import ActionCatalog, ActionInfo, ResourceType, default_catalog
 from iamreach.graph.policy.document import (
     ConditionTerm,
@@ -45,6 +46,7 @@ __all__ = [
     "Decision",
     "Glob",
     "Policy",
+    "PolicyError",
     "PolicyIndex",
     "PolicyLevel",
     "PrincipalInfo",

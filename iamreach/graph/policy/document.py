@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 from urllib.parse import unquote
 
 from iamreach.errors import PolicyError
@@ -69,12 +69,23 @@ _ACCOUNT_ID = re.compile(r"^\d{12}$")
 UNLIMITED, ROLE, ACCOUNT, NOMATCH = 3, 2, 1, 0
 
 
-class ConditionTerm(NamedTuple):
+_TERM_FIELDS = ("effect", "operator", "key", "values", "source", "sid", "negated")
+
+
+class ConditionTerm(Mapping[str, Any]):
     """One condition an answer depends on (see :class:`~iamreach.graph.policy.evaluate.Result`).
 
-    ``negated`` is true for terms of a Deny statement: the answer needs *that deny's
-    conditions* to be false (for a deny with several unknown terms: not all of them true).
+    Immutable; reads both as attributes and as a mapping (``dict(term)`` gives the JSON form
+    with ``values`` as a tuple). ``negated`` is true for terms of a Deny statement: the answer
+    needs *that deny's conditions* to be false (for a deny with several unknown terms: not all
+    of them true).
+
+    >>> t = ConditionTerm("Allow", "StringEquals", "aws:SourceVpc", ("vpc-1",), "P", None, False)
+    >>> t.key, t["operator"], sorted(dict(t))[:3]
+    ('aws:SourceVpc', 'StringEquals', ['effect', 'key', 'negated'])
     """
+
+    __slots__ = ("effect", "operator", "key", "values", "source", "sid", "negated")
 
     effect: str
     operator: str
@@ -84,17 +95,53 @@ class ConditionTerm(NamedTuple):
     sid: str | None
     negated: bool
 
+    def __init__(
+        self,
+        effect: str,
+        operator: str,
+        key: str,
+        values: tuple[str, ...],
+        source: str,
+        sid: str | None,
+        negated: bool,
+    ):
+        for name, value in zip(_TERM_FIELDS, (effect, operator, key, tuple(values), source, sid, negated), strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("ConditionTerm is immutable")
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in _TERM_FIELDS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_TERM_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_TERM_FIELDS)
+
+    def _key(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in _TERM_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ConditionTerm):
+            return self._key() == other._key()
+        return Mapping.__eq__(self, other)
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"effect","operator","key","values","source","sid","negated"}``."""
-        return {
-            "effect": self.effect,
-            "operator": self.operator,
-            "key": self.key,
-            "values": list(self.values),
-            "source": self.source,
-            "sid": self.sid,
-            "negated": self.negated,
-        }
+        d = {f: getattr(self, f) for f in _TERM_FIELDS}
+        d["values"] = list(self.values)
+        return d
+
+    def __repr__(self) -> str:
+        neg = "NOT " if self.negated else ""
+        return f"ConditionTerm({neg}{self.operator} {self.key} {list(self.values)} @ {self.source})"
 
 
 class PrincipalSpec:
