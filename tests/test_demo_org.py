@@ -330,6 +330,10 @@ def test_pattern_13_ssh_and_public_write(org):
     assert (inbox["Statement"][0]["Principal"], inbox["Statement"][0]["Action"]) == ("*", ["s3:PutObject"])
     datasets = _doc(s3.get_bucket_policy(Bucket=f"meridian-synthetic-datasets-{org.synthetic}")["Policy"])
     assert datasets["Statement"][0]["Principal"] != "*"
+    for name in ("inbox", "datasets"):
+        rule = s3.get_bucket_encryption(Bucket=f"meridian-synthetic-{name}-{org.synthetic}")[
+            "ServerSideEncryptionConfiguration"]["Rules"][0]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
 # -- the supporting cast: secret, Lambda, table ----------------------------------------------------------

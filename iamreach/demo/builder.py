@@ -439,8 +439,13 @@ class OrgBuilder:
         policy: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         kms_key: str | None = None,
+        *,
+        sse_s3: bool = False,
     ) -> str:
-        """Create an S3 bucket with an optional bucket policy, tags and SSE-KMS key; return its ARN."""
+        """Create an S3 bucket with an optional bucket policy, tags and SSE-KMS key; return its ARN.
+
+        ``sse_s3=True`` (without ``kms_key``) sets default encryption with S3-managed keys (AES256).
+        """
         s3 = self.client(account, "s3")
         if self.region == "us-east-1":
             s3.create_bucket(Bucket=name)
@@ -454,6 +459,9 @@ class OrgBuilder:
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
                 "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": kms_key},
                 "BucketKeyEnabled": True}]})
+        elif sse_s3:
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
+                "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
         return f"arn:aws:s3:::{name}"
 
     def table(

@@ -84,6 +84,7 @@ _NOTEBOOK = "arn:aws:sagemaker:{region}:{synthetic}:notebook-instance/synthetic-
 _SANDBOX = "arn:aws:sagemaker:{region}:{synthetic}:notebook-instance/synthetic-sandbox-notebook"
 _SYN_PRINCIPALS = "account:{synthetic}:principals"
 _SYN_ROOT = "arn:aws:iam::{synthetic}:root"
+_SYN_ADMIN = "arn:aws:iam::{synthetic}:role/OrganizationAccountAccessRole"
 _SG = "arn:aws:ec2:{region}:{account}:security-group/{sg}"
 
 
@@ -183,8 +184,9 @@ PLANTED: tuple[Planted, ...] = (
     Planted(2, "claims-bucket-policy-production-only",
             "fixed twin: PHI claims bucket policy grants s3:GetObject only to production role claims-processor",
             (_CLAIMS_BUCKET, "arn:aws:iam::{production}:role/claims-processor"),
-            fixed=True, source=_SYN_ROOT, target=_CLAIMS_BUCKET,
-            expect="no path from any synthetic node (not even the synthetic account root) to meridian-phi-claims"),
+            fixed=True, source=_SYN_ADMIN, target=_CLAIMS_BUCKET,
+            expect="no path from any synthetic node (not even the synthetic account's administrator role) "
+                   "to meridian-phi-claims"),
     Planted(3, "synthetic-loader-reads-prod-table",
             "EC2 instance profile role synthetic-db-loader has rds:*, rds-db:connect and dynamodb:GetItem/Scan/"
             "Query on production resources; the PHI table's resource policy also grants it",
@@ -196,14 +198,16 @@ PLANTED: tuple[Planted, ...] = (
     Planted(4, "cross-account-trust-no-condition",
             "production role phi-analytics-reader trusts arn:aws:iam::{synthetic}:root with no sts:ExternalId "
             "or aws:PrincipalOrgID/PrincipalArn condition",
-            (_READER_ROLE,), source=_SYN_ROOT, target=_READER_ROLE, hops=("can_assume",),
-            expect="edge: synthetic account root -> phi-analytics-reader (can_assume), and from every synthetic "
-                   "principal whose identity policy allows sts:AssumeRole on it"),
+            (_READER_ROLE,), source=_SYN_ADMIN, target=_READER_ROLE, hops=("can_assume",),
+            expect="can_assume edges to phi-analytics-reader from every synthetic principal whose identity policy "
+                   "allows sts:AssumeRole on it (OrganizationAccountAccessRole, synthetic-feature-extractor, "
+                   "synthetic-notebook-exec); not from the synthetic root user, which the SCP denies"),
     Planted(4, "claims-trust-production-principal-only",
             "fixed twin: production role claims-reporting-reader trusts only the production role claims-processor",
             (_CLAIMS_READER_ROLE, "arn:aws:iam::{production}:role/claims-processor"),
-            fixed=True, source=_SYN_ROOT, target=_CLAIMS_READER_ROLE,
-            expect="no can_assume edge from the synthetic root or any synthetic principal to claims-reporting-reader"),
+            fixed=True, source=_SYN_ADMIN, target=_CLAIMS_READER_ROLE,
+            expect="no can_assume edge from any synthetic principal (even the administrator role) to "
+                   "claims-reporting-reader"),
     Planted(5, "aurora-snapshot-shared-to-synthetic",
             "manual snapshot of the PHI Aurora cluster with the synthetic account in its restore attribute",
             ("arn:aws:rds:{region}:{production}:cluster-snapshot:phi-patient-db-pre-migration", _PHI_CLUSTER),
@@ -270,9 +274,11 @@ PLANTED: tuple[Planted, ...] = (
             expect="no decrypts edge from any synthetic principal"),
     Planted(10, "prod-trail-single-region-no-data-events",
             "production trail prod-management-events is single-region and logs no S3 data events",
-            ("arn:aws:cloudtrail:{region}:{production}:trail/prod-management-events",),
-            target="arn:aws:cloudtrail:{region}:{production}:trail/prod-management-events",
-            expect="CloudTrail check: not multi-region, no data events for PHI buckets"),
+            ("arn:aws:cloudtrail:{region}:{production}:trail/prod-management-events", "arn:aws:iam::{production}:root",
+             _PHI_BUCKET, _CLAIMS_BUCKET),
+            target="arn:aws:iam::{production}:root",
+            expect="CloudTrail check: the production account has no multi-region trail, and no trail records "
+                   "S3 data events for its PHI buckets (both PHI buckets are named)"),
     Planted(10, "synthetic-account-no-trail",
             "the synthetic-data account has no CloudTrail trail at all",
             ("arn:aws:iam::{synthetic}:root",), target="arn:aws:iam::{synthetic}:root",
@@ -295,8 +301,8 @@ PLANTED: tuple[Planted, ...] = (
             expect="no Step Functions finding"),
     Planted(12, "synthetic-scp-no-production-guardrail",
             "SCP synthetic-guardrails on the Synthetic OU denies leaving the org, trail tampering, IAM users "
-            "and other regions, but nothing about production resources",
-            ("{scp_arn}", "{synthetic_ou}"), target="{synthetic_ou}",
+            "and the root user, but nothing about production resources",
+            ("{scp_arn}", "{synthetic_ou}", _SYN_ROOT), target=_SYN_ROOT,
             expect="guardrail check: no SCP denies synthetic principals access to production accounts"),
     Planted(12, "production-rcp-org-perimeter-only",
             "RCP org-data-perimeter on the Production OU denies S3/STS/KMS/Secrets Manager to principals "
@@ -532,10 +538,10 @@ def _synthetic(b: OrgBuilder, refs: dict[str, str], vpc: VpcInfo) -> None:
         statement("s3:GetObject", f"{phi_bucket}/*", sid="ReadRecords"))}, _SYN)
 
     b.bucket(syn, datasets.rsplit(":", 1)[1], policy(statement(
-        "s3:PutObject", f"{datasets}/*", principal={"AWS": generator}, sid="GeneratorWrites")), _SYN)
+        "s3:PutObject", f"{datasets}/*", principal={"AWS": generator}, sid="GeneratorWrites")), _SYN, sse_s3=True)
     inbox = _fmt(_INBOX_BUCKET, b)
     b.bucket(syn, inbox.rsplit(":", 1)[1], policy(statement(
-        "s3:PutObject", f"{inbox}/*", principal="*", sid="PartnerUploads")), _SYN)
+        "s3:PutObject", f"{inbox}/*", principal="*", sid="PartnerUploads")), _SYN, sse_s3=True)
 
     workers = [refs["workers_sg"]]
     subnet, az = vpc.subnet_ids[0], vpc.availability_zones[0]
@@ -579,9 +585,8 @@ def _management(b: OrgBuilder, refs: dict[str, str]) -> None:
                   effect="Deny", sid="ProtectTrails"),
         statement(["iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile"], "*", effect="Deny",
                   sid="NoLongLivedCredentials"),
-        {"Sid": "DenyOtherRegions", "Effect": "Deny",
-         "NotAction": ["iam:*", "organizations:*", "sts:*", "support:*", "cloudfront:*", "route53:*"],
-         "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": [b.region]}}},
+        statement("*", "*", effect="Deny", sid="DenyRootUser",
+                  condition={"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:root"}}),
     ), [b.ou("Synthetic")], description="baseline guardrails for the synthetic-data OU")
     refs["rcp_arn"] = b.org_policy("org-data-perimeter", policy(statement(
         ["s3:*", "sts:*", "kms:*", "secretsmanager:*"], "*", effect="Deny", principal="*", sid="OrgPerimeter",
