@@ -371,7 +371,7 @@ def test_013_scope_option_and_bad_scope():
 
 
 # ---------------------------------------------------------------- IAMR-014
-def test_014_every_gap_is_an_unknown_finding():
+def test_014_fails_as_unknown_for_every_gap():
     k = two_envs()
     k.gap("kms", "GetKeyPolicy", account=PROD, resource=f"arn:aws:kms:us-east-1:{PROD}:key/k1")
     k.gap("iam", "GetAccountAuthorizationDetails", account=SYN)

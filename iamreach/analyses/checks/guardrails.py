@@ -3,7 +3,8 @@
 The SCPs on each synthetic account's path (root, OUs, account) and the RCPs on each production
 account's path are evaluated with the policy engine for a representative production action per
 resource kind, as an administrator of the synthetic account would request it (identity policy
-``*:*``): if the organization policies allow any of them, no guardrail exists.
+``*:*``) against a resource policy that lets everyone in (what a future mistake would write): if
+the organization policies allow any of them, no guardrail exists.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ PROBES: dict[str, tuple[str, str]] = {
     "role": ("sts:AssumeRole", "{arn}"),
 }
 _ADMIN = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+#: Stands for "some day a resource policy lets the synthetic principal in": only the
+#: organization policies are left to decide.
+_OPEN_RESOURCE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                          "Action": "*", "Resource": "*"}]}
 
 
 def guardrail_scp(production_accounts: list[str]) -> dict:
@@ -56,15 +61,22 @@ def guardrail_scp(production_accounts: list[str]) -> dict:
     }
 
 
-def _levels(inv: Any, account: str, type_: str, parse: Any) -> tuple[tuple, ...]:
+def _levels(inv: Any, account: str, type_: str, parse: Any, unreadable: list[dict]) -> tuple[tuple, ...]:
+    """Policies per level (root, OUs, account) of ``account``; unparseable ones go to ``unreadable``."""
+    from iamreach.errors import PolicyError
+
     acct = inv.account(account) if inv is not None else None
-    if acct is None or not acct.ou_path:
-        return ()
+    policies = [p for p in getattr(inv, "org_policies", ()) or () if p.type.upper() == type_]
+    if acct is None or not acct.ou_path or not policies:
+        return ()  # outside the organization, or this policy type is not enabled: no layer
     by_target: dict[str, list] = defaultdict(list)
-    for p in inv.org_policies:
-        if p.type.upper() != type_:
+    for p in policies:
+        try:
+            parsed = parse(p.document, source=p.arn or p.id, kind=type_.lower())
+        except PolicyError as exc:
+            unreadable.append({"service": "organizations", "api": "DescribePolicy", "error_code": "PolicyParseError",
+                               "account": account, "region": None, "message": str(exc), "resource": p.arn or p.id})
             continue
-        parsed = parse(p.document, source=p.arn or p.id, kind=type_.lower())
         for t in p.targets:
             by_target[t].append(parsed)
     return tuple(tuple(by_target.get(t, ())) for t in [*acct.ou_path, account])
@@ -145,22 +157,24 @@ def scp_guardrail(G: Any, config: Any) -> Iterator[Finding]:
     if not synthetic or not probes:
         return
     admin = parse_policy(_ADMIN, source="iamreach:account-administrator")
+    open_resource = parse_policy(_OPEN_RESOURCE, source="iamreach:open-resource-policy", kind="resource")
     org = getattr(inv, "organization", None)
     mgmt = org.management_account_id if org is not None else None
     for account in synthetic:
+        unreadable: list[dict] = []
         gaps = gaps_matching(G, ("organizations",), account)
         principal = f"arn:aws:iam::{account}:role/iamreach-guardrail-probe"
-        scps = _levels(inv, account, "SCP", parse_policy)
+        scps = _levels(inv, account, "SCP", parse_policy, unreadable)
         allowed = []
         for res_acct, action, resource, node in probes:
             if res_acct == account:
                 continue
-            rcps = _levels(inv, res_acct, "RCP", parse_policy)
+            rcps = _levels(inv, res_acct, "RCP", parse_policy, unreadable)
             ctx = _context(G, principal, account, res_acct)
             req = Request(principal=principal, action=action, resource=resource, resource_account=res_acct,
                           principal_account=account, context=ctx, unknown_keys="unknown",
                           known_keys=frozenset(ctx))
-            result = evaluate(req, identity_policies=(admin,), scps=scps, rcps=rcps,
+            result = evaluate(req, identity_policies=(admin,), resource_policy=open_resource, scps=scps, rcps=rcps,
                               principal_is_management_account=account == mgmt,
                               resource_in_management_account=res_acct == mgmt)
             if result.decision != Decision.DENIED:
@@ -179,7 +193,7 @@ def scp_guardrail(G: Any, config: Any) -> Iterator[Finding]:
         elif not scps:
             note = " (the account is not placed in an organization tree iamreach collected)"
         yield meta.finding(
-            status="unknown" if gaps and not scps else "fail",
+            status="unknown" if (gaps and not scps) or unreadable else "fail",
             resource=account_root(account), account=account,
             message=(f"No SCP/RCP guardrail stops synthetic account {account_root(account)} from production: "
                      f"the organization policies allow {shown}{note}"),
@@ -192,6 +206,6 @@ def scp_guardrail(G: Any, config: Any) -> Iterator[Finding]:
                        "detail": f"{action} on {resource}: {res.decision.value if hasattr(res.decision, 'value') else res.decision}"
                                  + (f" ({'; '.join(res.explanation[:2])})" if getattr(res, 'explanation', None) else "")}
                       for action, resource, node, res in allowed],
-            gaps=gaps,
+            gaps=[*gaps, *unreadable],
             key=("guardrail",),
         )
