@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -274,8 +275,17 @@ def _by_pair(ps: PathSet) -> dict[tuple[str, str], list[Path]]:
     return out
 
 
+_INLINE = re.compile(r"by (\S+) inline policy (\S+?)(?: statement|\s|$)")
+_MANAGED = re.compile(r"(arn:aws[a-z-]*:iam::(?:\d{12}|aws):policy/[^\s'\"),]+)")
+
+
 class _Locator:
-    """Terraform location of the change behind an edge, when the inventory came from a plan."""
+    """Terraform location of the change behind an edge, when the inventory came from a plan.
+
+    The evidence of the edge names it best (an inline policy, a managed policy attachment, a
+    security group rule ``tf:<address>``); else a changed attachment of either end; else the
+    resource block of either end.
+    """
 
     def __init__(self, inv) -> None:
         tf = (getattr(inv, "meta", None) or {}).get("terraform") or {}
@@ -284,10 +294,31 @@ class _Locator:
         self.locations = tf.get("locations") or {}
         self.contributors = tf.get("contributors") or {}
         self.addresses = tf.get("addresses") or {}
+        self.sources = tf.get("policy_sources") or {}
 
-    def __call__(self, nodes: tuple[str, ...]) -> dict | None:
+    def _from_evidence(self, source: str, evidence) -> list[str]:
+        found = []
+        for e in evidence or ():
+            ref = str(e.get("ref") or "")
+            if ref.startswith("tf:"):
+                found.append(ref[3:].split(":")[0])
+            detail = str(e.get("detail") or "")
+            for m in _INLINE.finditer(detail):
+                addr = self.sources.get(f"{m.group(1)} inline policy {m.group(2)}")
+                if addr:
+                    found.append(addr)
+            for m in _MANAGED.finditer(detail):
+                addr = self.sources.get(f"{source} managed policy {m.group(1)}")
+                found.extend(a for a in (addr, (self.locations.get(m.group(1)) or {}).get("terraform_address")) if a)
+        return found
+
+    def __call__(self, nodes: tuple[str, ...], evidence=()) -> dict | None:
         if not self.addresses and not self.locations:
             return None
+        named = self._from_evidence(nodes[0], evidence) if nodes else []
+        for addr in sorted(named, key=lambda a: a not in self.changed):
+            if addr in self.addresses:
+                return self.addresses[addr]
         fallback = None
         for n in nodes:
             for addr in self.contributors.get(n) or ():
@@ -311,7 +342,7 @@ def _hops(path: Path, other: dict, mine: dict, locate: _Locator | None, missing:
             status = "changed"
         else:
             status = "same"
-        loc = locate((h.source, h.target)) if locate is not None and status != "same" else None
+        loc = locate((h.source, h.target), h.evidence) if locate is not None and status != "same" else None
         out.append(HopChange(h, status, loc))
     return tuple(out)
 
@@ -369,8 +400,9 @@ def _edge_changes(G_b, G_a, idx_b: dict, idx_a: dict, rules, loc_a: _Locator, lo
                 names.append(name)
         if names:
             locate = loc_b if change == "removed" else loc_a
+            data = (b if change == "removed" else a)[1]
             out.append(EdgeChange(u, v, kind, change, b[1] if b else None, a[1] if a else None, tuple(names),
-                                  locate((u, v))))
+                                  locate((u, v), data.get("evidence"))))
     return sorted(out, key=EdgeChange.sort_key)
 
 

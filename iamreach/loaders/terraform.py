@@ -258,6 +258,7 @@ def apply_plan(plan: dict, base: Inventory | None = None, *, account: str | None
         "locations": {k: notes.locations[k] for k in sorted(notes.locations)},
         "contributors": {k: sorted(v) for k, v in sorted(notes.contributors.items())},
         "addresses": {k: notes.addresses[k] for k in sorted(notes.addresses)},
+        "policy_sources": {k: notes.policy_sources[k] for k in sorted(notes.policy_sources)},
     }
     results = []
     for ctx, side in ((before, "before"), (after, "after")):

@@ -52,10 +52,12 @@ class Notes:
     contributors: dict[str, set[str]]
     #: terraform address -> {terraform_address, module, file, line} of every converted resource
     addresses: dict[str, dict]
+    #: "OWNER-ARN inline policy NAME" / "OWNER-ARN managed policy ARN" -> terraform address
+    policy_sources: dict[str, str]
 
     @classmethod
     def new(cls) -> Notes:
-        return cls({}, {}, {}, {}, {}, {}, {})
+        return cls({}, {}, {}, {}, {}, {}, {}, {})
 
     def unknown(self, res: TfResource, attribute: str, treated_as: str) -> None:
         self.unknown_values.setdefault((res.address, attribute), {
@@ -442,6 +444,7 @@ def _inline(kind: str, key: str) -> tuple[Callable, Callable]:
         name = res.get("name") or res.address
         if doc is not None:
             owner.inline_policies = {**owner.inline_policies, str(name): doc}
+            ctx.notes.policy_sources[f"{owner.arn} inline policy {name}"] = res.address
 
     def remove(ctx: Ctx, res: TfResource) -> None:
         arn = ctx.by_name(kind, str(res.get(key) or "").split(":")[0])
@@ -457,6 +460,7 @@ def _attachment(kind: str, key: str) -> tuple[Callable, Callable]:
         policy_arn = ctx.ref(res, "policy_arn", want="arn")
         if policy_arn:
             owner.managed_policy_arns = sorted({*owner.managed_policy_arns, policy_arn})
+            ctx.notes.policy_sources[f"{owner.arn} managed policy {policy_arn}"] = res.address
 
     def remove(ctx: Ctx, res: TfResource) -> None:
         p = ctx.principals.get(ctx.by_name(kind, res.get(key)) or "")
@@ -833,6 +837,28 @@ _PORTS = {"postgres": 5432, "aurora-postgresql": 5432, "mysql": 3306, "aurora-my
           "mariadb": 3306, "oracle": 1521, "sqlserver": 1433}
 
 
+def _subnet_group(ctx: Ctx, res: TfResource, vpc_id: str | None) -> list[str]:
+    """Subnets of a database: its ``aws_db_subnet_group`` in the plan, else every known subnet of its VPC.
+
+    The fallback is conservative (the database could be in any of them) and noted as unknown.
+    """
+    name = ctx.ref(res, "db_subnet_group_name", want="name")
+    if name:
+        for change in ctx.plan.changes:
+            grp = change.after
+            if change.type == "aws_db_subnet_group" and grp is not None and (grp.get("name") or grp.get("id")) == name:
+                subnets = ctx.ref_list(grp, "subnet_ids")
+                if subnets:
+                    return subnets
+    if not vpc_id:
+        return []
+    subnets = sorted(r.id for r in ctx.resources.values()
+                     if r.kind == "subnet" and r.id and r.attributes.get("vpc_id") == vpc_id)
+    if subnets:
+        ctx.notes.unknown(res, "db_subnet_group_name", f"subnet group not in the plan: any subnet of {vpc_id}")
+    return subnets
+
+
 def _db_common(ctx: Ctx, res: TfResource) -> dict:
     engine = str(res.get("engine") or "")
     sgs = ctx.ref_list(res, "vpc_security_group_ids")
@@ -840,7 +866,8 @@ def _db_common(ctx: Ctx, res: TfResource) -> dict:
     kms = ctx.ref(res, "kms_key_id", want="arn")
     return {"engine": engine or None, "port": int(port) if port else None,
             "endpoint": res.get("address") or res.get("endpoint") or None,
-            "vpc_id": _vpc_of_sgs(ctx, sgs), "subnet_ids": [], "security_group_ids": sgs,
+            "vpc_id": _vpc_of_sgs(ctx, sgs), "subnet_ids": _subnet_group(ctx, res, _vpc_of_sgs(ctx, sgs)),
+            "security_group_ids": sgs,
             "publicly_accessible": bool(res.get("publicly_accessible", False)),
             "iam_auth": bool(res.get("iam_database_authentication_enabled", False)),
             "storage_encrypted": bool(res.get("storage_encrypted", False)), "kms_key_arn": kms,
@@ -933,6 +960,8 @@ def _org_attach_remove(ctx: Ctx, res: TfResource) -> None:
 
 
 # -- the table ---------------------------------------------------------------------------------
+def _noop(ctx: Ctx, res: TfResource) -> None:
+    """Types read by other converters (a DB subnet group) make no record of their own."""
 def _remove_resource(ctx: Ctx, res: TfResource) -> None:
     arn = identity(ctx, res)["arn"]
     r = ctx.resources.pop(arn, None)
@@ -1008,6 +1037,7 @@ CONVERTERS: dict[str, Converter] = {
     "aws_lambda_function": Converter(DEPENDENT, _lambda_add, _remove_resource),
     "aws_db_instance": Converter(DEPENDENT, _db_add, _remove_resource),
     "aws_rds_cluster": Converter(DEPENDENT, _cluster_add, _remove_resource),
+    "aws_db_subnet_group": Converter(PRIMARY, _noop, _noop),  # read by the databases that use it
     "aws_db_snapshot": Converter(DEPENDENT, _snapshot_add, _remove_resource),
     "aws_organizations_policy": Converter(PRIMARY, _org_policy_add, _org_policy_remove),
     "aws_organizations_policy_attachment": Converter(ATTACHMENT, _org_attach_add, _org_attach_remove),
