@@ -487,6 +487,11 @@ def test_builder_minimal_scenario_and_negative_twin(moto):
     assert user.endswith(":user/dana") and iam.list_access_keys(UserName="dana")["AccessKeyMetadata"] == []
 
 
+def test_builder_needs_create_org_before_member_accounts(moto):
+    with pytest.raises(InputError, match="create_org"):
+        _ = OrgBuilder("us-east-1").production
+
+
 def test_builder_refuses_real_aws(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with pytest.raises(InputError, match="AWS_ENDPOINT_URL"):

@@ -30,9 +30,12 @@ import os
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamreach.errors import InputError
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = [
     "OrgBuilder",
@@ -204,7 +207,8 @@ class OrgBuilder:
         When no endpoint override is configured (the builder never touches real AWS).
     """
 
-    def __init__(self, region: str = "us-east-1", *, endpoint_url: str | None = None, session=None):
+    def __init__(self, region: str = "us-east-1", *, endpoint_url: str | None = None,
+                 session: boto3.Session | None = None):
         import boto3
 
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
@@ -222,12 +226,30 @@ class OrgBuilder:
         self.org_id: str | None = None
         self.root_id: str | None = None
         self.ous: dict[str, str] = {}
+        #: account name -> id of every member account created
         self.accounts: dict[str, str] = {}
-        self.production: str | None = None
-        self.synthetic: str | None = None
+        self._production: str | None = None
+        self._synthetic: str | None = None
+
+    @property
+    def production(self) -> str:
+        """Id of the production account (after :meth:`create_org`)."""
+        return self._member(self._production, "production")
+
+    @property
+    def synthetic(self) -> str:
+        """Id of the synthetic-data account (after :meth:`create_org`)."""
+        return self._member(self._synthetic, "synthetic")
+
+    @staticmethod
+    def _member(value: str | None, what: str) -> str:
+        if value is None:
+            raise InputError(f"no {what} account yet; expected create_org() to be called first",
+                             field=f"OrgBuilder.{what}")
+        return value
 
     # -- sessions and clients ---------------------------------------------------------------
-    def session(self, account: str):
+    def session(self, account: str) -> boto3.Session:
         """Return a :class:`boto3.Session` acting in ``account`` (cached per account).
 
         Member accounts are entered by assuming their ``OrganizationAccountAccessRole``.
@@ -289,10 +311,10 @@ class OrgBuilder:
         self.root_id = org.list_roots()["Roots"][0]["Id"]
         for policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
             self._enable_policy_type(policy_type)
-        self.production = self.account(production_name, ou="Production",
-                                       tags=production_tags or {"Environment": "production"})
-        self.synthetic = self.account(synthetic_name, ou="Synthetic",
-                                      tags=synthetic_tags or {"Environment": "synthetic"})
+        self._production = self.account(production_name, ou="Production",
+                                        tags=production_tags or {"Environment": "production"})
+        self._synthetic = self.account(synthetic_name, ou="Synthetic",
+                                       tags=synthetic_tags or {"Environment": "synthetic"})
         return self
 
     def _enable_policy_type(self, policy_type: str) -> None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iamreach.demo.builder import (
     FAKE_SECRET,
@@ -44,6 +44,9 @@ from iamreach.demo.builder import (
     service_trust,
     statement,
 )
+
+if TYPE_CHECKING:
+    import boto3
 
 __all__ = [
     "build_demo_org",
@@ -353,7 +356,7 @@ class DemoOrg:
     refs: Mapping[str, str]
     builder: OrgBuilder = field(repr=False, compare=False)
 
-    def session(self, account: str):
+    def session(self, account: str) -> boto3.Session:
         """Return a :class:`boto3.Session` acting in ``account`` (assumes OrganizationAccountAccessRole)."""
         return self.builder.session(account)
 
@@ -386,7 +389,8 @@ class DemoOrg:
 
 # -- building ---------------------------------------------------------------------------------
 
-def build_demo_org(region: str = "us-east-1", *, endpoint_url: str | None = None, session=None) -> DemoOrg:
+def build_demo_org(region: str = "us-east-1", *, endpoint_url: str | None = None,
+                   session: boto3.Session | None = None) -> DemoOrg:
     """Build the Meridian Health demo organization in a moto server and plant :data:`PLANTED`.
 
     Parameters
@@ -419,8 +423,7 @@ def build_demo_org(region: str = "us-east-1", *, endpoint_url: str | None = None
     _production_stores(b, refs, prod_vpc)
     _synthetic(b, refs, syn_vpc)
     _management(b, refs)
-    return DemoOrg(region, b.org_id or "", b.management, b.production or "", b.synthetic or "",
-                   dict(b.ous), refs, b)
+    return DemoOrg(region, b.org_id or "", b.management, b.production, b.synthetic, dict(b.ous), refs, b)
 
 
 def _networks(b: OrgBuilder, refs: dict[str, str]) -> tuple[VpcInfo, VpcInfo]:
