@@ -105,14 +105,18 @@ class Config:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    pat = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=|^\s*\[+\s*{re.escape(key)}\s*\]+", re.M)
+    k = re.escape(key)
+    pat = re.compile(rf"(?<![\w-])\"?{k}\"?\s*=|^\s*\[+\s*(?:[\w.-]+\.)?{k}\s*\]+", re.M)
     m = pat.search(text)
     return text.count("\n", 0, m.start()) + 1 if m else None
 
 
 def _err(path: str, text: str, key: str, message: str) -> ConfigError:
-    leaf = key.split(".")[-1].split("[")[0]
-    line = _line_of(text, leaf)
+    line = None
+    for part in reversed(key.split(".")):
+        line = _line_of(text, part.split("[")[0])
+        if line:
+            break
     where = f"{key} (line {line})" if line else key
     return ConfigError(message, file=path, field=where)
 

@@ -1,0 +1,338 @@
+"""Path queries over the reachability graph, in the networkx style: pure functions, graph first.
+
+Every function takes the graph built by :func:`iamreach.graph.builder.build_graph` and never
+mutates it. Sources and targets are selectors (see :mod:`iamreach.selectors`), predicates or
+node ids; edge filters accept an :class:`~iamreach.model.EdgeKind` (or its value), a set of
+them, or a callable ``(u, v, data) -> bool``.
+
+Descriptive edges (``snapshot_of``, ``shared_with``, ``member_of``) are drawn and checked but
+are not hops a principal can take, so paths never traverse them.
+
+Examples
+--------
+>>> import networkx as nx
+>>> G = nx.MultiDiGraph(gaps=[], accounts={})
+>>> for n, k, l in [("w", "lambda_function", ("synthetic",)), ("r", "role", ()), ("b", "s3_bucket", ("phi",))]:
+...     G.add_node(n, kind=k, labels=l, account="1")
+>>> G.add_edge("w", "r", kind="runs_as", decision="allowed")
+0
+>>> G.add_edge("r", "b", kind="reads", decision="allowed", actions=("s3:GetObject",))
+0
+>>> ps = paths(G, "synthetic", "phi")
+>>> [p.nodes for p in ps]
+[('w', 'r', 'b')]
+>>> reachable_from(G, "w")
+{'w': 0, 'r': 1, 'b': 2}
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import networkx as nx
+
+from iamreach.analyses.results import Hop, Path, PathSet, Unknown
+from iamreach.errors import InputError
+from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS, EdgeKind, NodeKind
+from iamreach.selectors import select
+
+__all__ = [
+    "paths",
+    "can",
+    "who_can",
+    "reachable_from",
+    "min_cut",
+    "forbidden_paths",
+    "unknown_pairs",
+    "NON_TRAVERSABLE",
+    "ACTOR_KINDS",
+]
+
+#: Edge kinds that describe the world but are not steps an attacker takes.
+NON_TRAVERSABLE = frozenset({EdgeKind.SNAPSHOT_OF.value, EdgeKind.SHARED_WITH.value, EdgeKind.MEMBER_OF.value})
+
+#: Node kinds that can start a path in a forbidden-pair query (workloads and principals).
+ACTOR_KINDS = frozenset({*(k.value for k in COMPUTE_KINDS), NodeKind.USER.value, NodeKind.ROLE.value,
+                         NodeKind.ACCOUNT_PRINCIPALS.value})
+TARGET_KINDS = frozenset(k.value for k in DATA_STORE_KINDS)
+
+EdgeFilter = str | EdgeKind | Iterable[str | EdgeKind] | Callable[[str, str, dict], bool] | None
+
+_IAM_SERVICES = {"iam", "organizations", "sts"}
+
+
+def _edge_pred(kinds: EdgeFilter, include_conditional: bool) -> Callable[[str, str, dict], bool]:
+    if callable(kinds) and not isinstance(kinds, (str, EdgeKind)):
+        base = kinds
+    else:
+        if kinds is None:
+            allowed = None
+        elif isinstance(kinds, (str, EdgeKind)):
+            allowed = {EdgeKind(kinds).value}
+        else:
+            allowed = {EdgeKind(k).value for k in kinds}
+
+        def base(u, v, d, allowed=allowed):
+            k = d.get("kind")
+            if allowed is None:
+                return k not in NON_TRAVERSABLE
+            return k in allowed
+
+    if include_conditional:
+        return base
+    return lambda u, v, d: d.get("decision") == "allowed" and base(u, v, d)
+
+
+def _best_edges(G, pred) -> dict[str, dict[str, tuple]]:
+    """Adjacency u -> v -> (key, data) keeping the best edge per pair (allowed over conditional)."""
+    adj: dict[str, dict[str, tuple]] = {}
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if not pred(u, v, d):
+            continue
+        row = adj.setdefault(u, {})
+        cur = row.get(v)
+        if cur is None or (cur[1].get("decision") != "allowed" and d.get("decision") == "allowed"):
+            row[v] = (k, d)
+    return adj
+
+
+def _resolve(G, spec, what: str) -> set[str]:
+    try:
+        nodes = select(G, spec)
+    except TypeError as exc:
+        raise InputError(f"cannot use {spec!r} as {what}: {exc}") from exc
+    return nodes
+
+
+def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None):
+    dist, parent = {}, {}
+    q = deque()
+    for s in starts:
+        dist[s] = 0
+        q.append(s)
+    while q:
+        u = q.popleft()
+        if limit is not None and dist[u] >= limit:
+            continue
+        if stop is not None and u in stop and dist[u] > 0:
+            continue
+        for v in adj.get(u, ()):
+            if v not in dist:
+                dist[v] = dist[u] + 1
+                parent[v] = u
+                q.append(v)
+    return dist, parent
+
+
+def _reverse(adj) -> dict[str, set[str]]:
+    radj: dict[str, set[str]] = {}
+    for u, row in adj.items():
+        for v in row:
+            radj.setdefault(v, set()).add(u)
+    return radj
+
+
+def _make_path(adj, nodes: list[str]) -> Path:
+    hops = []
+    for u, v in zip(nodes, nodes[1:], strict=False):
+        _, d = adj[u][v]
+        hops.append(Hop.from_edge(u, v, d))
+    return Path(tuple(hops))
+
+
+def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max_hops: int = 8,
+          include_conditional: bool = True, max_paths: int = 1000) -> PathSet:
+    """Witness paths from ``sources`` to ``targets``, shortest first.
+
+    Every (source, target) pair that is connected gets at least its shortest witness; further
+    simple paths are enumerated in increasing length until ``max_paths`` is reached. A path
+    ends at the first target it meets. Pairs without a path that a collection gap could change
+    are listed in ``unknown``.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+    sources, targets : selector string, Selector, predicate ``(node, data) -> bool`` or node ids
+    kinds : edge filter, optional
+        Edge kinds to traverse (default: every kind but the descriptive ones).
+    max_hops : int
+        Longest path, in edges.
+    include_conditional : bool
+        Whether edges allowed only under conditions are traversed.
+    max_paths : int
+        Cap on the number of paths returned beyond one witness per pair.
+    """
+    if max_hops < 1:
+        raise InputError(f"max_hops must be at least 1, got {max_hops}")
+    src = _resolve(G, sources, "sources")
+    tgt = _resolve(G, targets, "targets")
+    pred = _edge_pred(kinds, include_conditional)
+    adj = _best_edges(G, pred)
+    radj = _reverse(adj)
+    to_tgt, _ = _bfs(radj, tgt, limit=max_hops)
+    found: dict[tuple, Path] = {}
+    # 1. the shortest witness for every connected pair
+    for s in sorted(src):
+        if s not in to_tgt:
+            continue
+        dist, parent = _bfs(adj, [s], stop=tgt, limit=max_hops)
+        for t in sorted(tgt & dist.keys()):
+            if t == s:
+                continue
+            nodes = [t]
+            while nodes[-1] != s:
+                nodes.append(parent[nodes[-1]])
+            nodes.reverse()
+            p = _make_path(adj, nodes)
+            found[p.nodes] = p
+    # 2. more simple paths, shortest first, up to the cap
+    budget = max_paths
+    for length in range(1, max_hops + 1):
+        if budget <= 0:
+            break
+        for s in sorted(src):
+            if budget <= 0:
+                break
+            if to_tgt.get(s, max_hops + 1) > length:
+                continue
+            stack = [(s, [s])]
+            while stack and budget > 0:
+                u, trail = stack.pop()
+                depth = len(trail) - 1
+                if depth == length:
+                    if u in tgt and u != s:
+                        key = tuple(trail)
+                        if key not in found:
+                            found[key] = _make_path(adj, trail)
+                            budget -= 1
+                    continue
+                if u in tgt and depth > 0:
+                    continue
+                for v in sorted(adj.get(u, ()), reverse=True):
+                    if v in trail:
+                        continue
+                    if to_tgt.get(v, max_hops + 1) > length - depth - 1:
+                        continue
+                    stack.append((v, [*trail, v]))
+    ordered = tuple(sorted(found.values(), key=Path.sort_key))
+    connected = {(p.source, p.target) for p in ordered}
+    unknown = unknown_pairs(G, src, tgt, connected)
+    return PathSet(paths=ordered, unknown=unknown, gaps=tuple(G.graph.get("gaps", ())),
+                   query={"sources": len(src), "targets": len(tgt), "max_hops": max_hops,
+                          "include_conditional": include_conditional})
+
+
+def unknown_pairs(G, sources: set[str], targets: set[str], connected: set[tuple]) -> tuple[Unknown, ...]:
+    """Pairs without a path whose answer a recorded collection gap could change.
+
+    A gap in IAM, Organizations or STS (anywhere) can hide any identity edge; a gap in the
+    source's or the target's account can hide the first or the last hop.
+    """
+    gaps = list(G.graph.get("gaps", ()))
+    if not gaps or not sources or not targets:
+        return ()
+    global_gaps = tuple(g for g in gaps if g.get("service") in _IAM_SERVICES or not g.get("account"))
+    by_account: dict[str, list] = {}
+    for g in gaps:
+        if g.get("account"):
+            by_account.setdefault(g["account"], []).append(g)
+    out = []
+    for s in sorted(sources):
+        sa = G.nodes[s].get("account")
+        for t in sorted(targets):
+            if s == t or (s, t) in connected:
+                continue
+            ta = G.nodes[t].get("account")
+            hits = list(global_gaps) + by_account.get(sa, []) + (by_account.get(ta, []) if ta != sa else [])
+            if hits:
+                uniq = {tuple(sorted((k, str(v)) for k, v in h.items())): h for h in hits}
+                out.append(Unknown(s, t, tuple(uniq[k] for k in sorted(uniq)),
+                                   f"no path found, but {len(uniq)} collection gap(s) could hide one"))
+    return tuple(out)
+
+
+def reachable_from(G: nx.MultiDiGraph, source: str, *, kinds: EdgeFilter = None, max_hops: int | None = None,
+                   include_conditional: bool = True) -> dict[str, int]:
+    """Blast radius: every node reachable from ``source`` with its distance in hops."""
+    if source not in G:
+        raise InputError(f"no node {source!r} in the graph")
+    adj = _best_edges(G, _edge_pred(kinds, include_conditional))
+    dist, _ = _bfs(adj, [source], limit=max_hops)
+    return dict(sorted(dist.items(), key=lambda kv: (kv[1], kv[0])))
+
+
+def min_cut(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None,
+            include_conditional: bool = True, max_hops: int = 8) -> list[tuple[str, str, Any, dict]]:
+    """The smallest set of edges whose removal breaks every path from sources to targets.
+
+    Returns ``(u, v, key, data)`` for every parallel edge of each cut pair, so each item names the
+    policy statement or rule to change. Empty when nothing is connected.
+    """
+    src = _resolve(G, sources, "sources")
+    tgt = _resolve(G, targets, "targets")
+    adj = _best_edges(G, _edge_pred(kinds, include_conditional))
+    fwd, _ = _bfs(adj, src, stop=tgt, limit=max_hops)
+    back, _ = _bfs(_reverse(adj), tgt, limit=max_hops)
+    region = {n for n in fwd if n in back}
+    if not (region & tgt) or not (region & src):
+        return []
+    H = nx.DiGraph()
+    S, T = ("__iamreach_source__",), ("__iamreach_target__",)
+    for u in region:
+        for v in adj.get(u, ()):
+            if v in region and u not in tgt:
+                H.add_edge(u, v, capacity=1)
+    for s in region & src:
+        H.add_edge(S, s)  # no capacity: infinite
+    for t in region & tgt:
+        H.add_edge(t, T)
+    if not (H.has_node(S) and H.has_node(T)):
+        return []
+    _, (reach, _) = nx.minimum_cut(H, S, T, capacity="capacity")
+    cut = {(u, v) for u in reach for v in H.successors(u) if v not in reach}
+    out = []
+    for u, v in sorted(cut, key=lambda e: (str(e[0]), str(e[1]))):
+        for key, d in sorted(G.get_edge_data(u, v, default={}).items(), key=lambda kv: str(kv[0])):
+            if d.get("kind") not in NON_TRAVERSABLE:
+                out.append((u, v, key, d))
+    return out
+
+
+def forbidden_paths(G: nx.MultiDiGraph, config=None, *, max_hops: int = 8, max_paths: int = 1000) -> dict:
+    """One :class:`PathSet` per forbid rule of the config (default: synthetic -> phi).
+
+    Sources are the workloads and principals carrying the rule's ``from`` label; targets the data
+    stores carrying its ``to`` label.
+    """
+    cfg = config or G.graph.get("config")
+    if cfg is None:
+        from iamreach.config import Config
+
+        cfg = Config.default()
+    out = {}
+    for rule in cfg.forbid:
+        src = {n for n, d in G.nodes(data=True) if rule.source in (d.get("labels") or ()) and d.get("kind") in ACTOR_KINDS}
+        tgt = {n for n, d in G.nodes(data=True) if rule.target in (d.get("labels") or ()) and d.get("kind") in TARGET_KINDS}
+        out[rule] = paths(G, src, tgt, max_hops=max_hops, max_paths=max_paths)
+    return out
+
+
+def _authorizer(G):
+    auth = G.graph.get("authorizer")
+    if auth is None:
+        raise InputError("this graph carries no authorizer: build it with iamreach.graph.builder.build_graph")
+    return auth
+
+
+def can(G: nx.MultiDiGraph, principal: str, action: str, resource: str, *, context: dict | None = None):
+    """Decide one request for a principal of the graph with all its policies (identity, boundary,
+    SCPs, RCPs, the resource's policy). Returns an :class:`iamreach.graph.policy.Result`."""
+    return _authorizer(G).can(principal, action, resource, context=context)
+
+
+def who_can(G: nx.MultiDiGraph, action: str, resource: str, *, context: dict | None = None) -> list[tuple[str, Any]]:
+    """Every principal (and account administrator) allowed, or conditionally allowed, ``action`` on
+    ``resource``: a list of ``(principal, Result)`` sorted by principal."""
+    return _authorizer(G).who_can(action, resource, context=context)

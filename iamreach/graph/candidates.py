@@ -1,0 +1,170 @@
+"""Candidate generation for the graph builder: which (actor, resource) pairs are worth asking
+the policy engine about.
+
+The engine decides every edge; this module only prunes, and must never prune a pair the engine
+could allow. It reads the *Allow* statements of an actor's identity policies (``Action`` /
+``NotAction`` patterns, ``Resource`` / ``NotResource`` patterns) and indexes resource-based
+policies by the principals they name, so the builder never loops over every
+principal × resource pair: it asks only for resources an Allow statement's pattern can reach
+(same account) or whose resource policy names the actor, its account or ``*`` (any account).
+
+Examples
+--------
+>>> doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::phi-*/*"}]}
+>>> ap = AllowPatterns.from_documents([doc])
+>>> ap.may_allow("s3:GetObject")
+True
+>>> ap.resource_patterns("s3:GetObject")
+['arn:aws:s3:::phi-*/*']
+>>> ap.may_allow("s3:PutObject")
+False
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from iamreach.graph.policy import match_wildcard
+
+__all__ = ["AllowPatterns", "principal_keys_of_policy", "ANY_RESOURCE"]
+
+#: returned by :meth:`AllowPatterns.resource_patterns` when a NotResource (or a policy variable)
+#: makes the reachable resources impossible to enumerate by pattern: every resource is a candidate.
+ANY_RESOURCE = "*"
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+class AllowPatterns:
+    """The Allow statements of a set of identity policy documents, for pruning only."""
+
+    __slots__ = ("_stmts", "_cache")
+
+    def __init__(self, stmts: list[tuple[list[str], bool, list[str], bool]]):
+        # (action patterns, is_not_action, resource patterns, is_not_resource)
+        self._stmts = stmts
+        self._cache: dict[str, list[str] | None] = {}
+
+    @classmethod
+    def from_documents(cls, docs: Iterable[dict]) -> AllowPatterns:
+        stmts = []
+        for doc in docs:
+            if not isinstance(doc, dict):
+                continue
+            for st in _as_list(doc.get("Statement")):
+                if not isinstance(st, dict) or st.get("Effect") != "Allow":
+                    continue
+                if "NotAction" in st:
+                    acts, not_act = [str(a) for a in _as_list(st["NotAction"])], True
+                else:
+                    acts, not_act = [str(a) for a in _as_list(st.get("Action"))], False
+                if "NotResource" in st:
+                    res, not_res = [str(r) for r in _as_list(st["NotResource"])], True
+                else:
+                    res, not_res = [str(r) for r in _as_list(st.get("Resource"))], False
+                stmts.append((acts, not_act, res, not_res))
+        return cls(stmts)
+
+    def _patterns(self, action: str) -> list[str] | None:
+        if action in self._cache:
+            return self._cache[action]
+        out: list[str] | None = None
+        for acts, not_act, res, not_res in self._stmts:
+            hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
+            if hit == not_act:
+                continue
+            out = out or []
+            if not_res or any("${" in r for r in res):
+                out.append(ANY_RESOURCE)
+            else:
+                out.extend(res)
+        if out is not None:
+            out = sorted(set(out))
+            if ANY_RESOURCE in out:
+                out = [ANY_RESOURCE]
+        self._cache[action] = out
+        return out
+
+    def may_allow(self, action: str) -> bool:
+        """Could any Allow statement match ``action`` (ignoring resources and conditions)?"""
+        return self._patterns(action) is not None
+
+    def resource_patterns(self, action: str) -> list[str]:
+        """Resource patterns of the Allow statements that match ``action`` (``['*']`` = any)."""
+        return self._patterns(action) or []
+
+
+def principal_keys_of_policy(doc: dict | None) -> set[str]:
+    """The principal keys a resource-based policy's statements name (Allow and Deny).
+
+    Keys: a principal ARN, ``account:<id>`` for account ids / root ARNs, ``*`` for everyone,
+    ``service:<name>`` for service principals, ``federated:<name>``. ``NotPrincipal`` counts as
+    ``*`` (it names everyone but a few).
+
+    >>> sorted(principal_keys_of_policy({"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::444455556666:role/r"]}}]}))
+    ['account:111122223333', 'account:444455556666', 'arn:aws:iam::444455556666:role/r']
+    """
+    keys: set[str] = set()
+    if not isinstance(doc, dict):
+        return keys
+    for st in _as_list(doc.get("Statement")):
+        if not isinstance(st, dict):
+            continue
+        if "NotPrincipal" in st:
+            keys.add("*")
+            continue
+        pr = st.get("Principal")
+        if pr == "*":
+            keys.add("*")
+            continue
+        if not isinstance(pr, dict):
+            continue
+        for kind, vals in pr.items():
+            for v in _as_list(vals):
+                v = str(v)
+                if kind == "AWS":
+                    if v == "*":
+                        keys.add("*")
+                    elif v.isdigit() and len(v) == 12:
+                        keys.add(f"account:{v}")
+                    elif v.startswith("arn:") and v.endswith(":root"):
+                        keys.add(f"account:{v.split(':')[4]}")
+                    else:
+                        keys.add(v)
+                        parts = v.split(":")
+                        if len(parts) > 4 and parts[4]:
+                            keys.add(f"account:{parts[4]}")
+                elif kind == "Service":
+                    keys.add(f"service:{v}")
+                elif kind == "Federated":
+                    keys.add(f"federated:{v}")
+                elif kind == "CanonicalUser":
+                    keys.add(f"canonical:{v}")
+    return keys
+
+
+class ResourcePolicyIndex:
+    """Resources indexed by (principal key, resource kind) from their resource-based policies."""
+
+    def __init__(self):
+        self._by_key: dict[tuple[str, str], set[str]] = defaultdict(set)
+
+    def add(self, resource_id: str, kind: str, doc: dict | None = None, keys: Iterable[str] = ()) -> None:
+        """Index ``resource_id`` under the principals ``doc`` names, plus any explicit ``keys``."""
+        for key in {*principal_keys_of_policy(doc), *keys}:
+            self._by_key[(key, kind)].add(resource_id)
+
+    def lookup(self, keys: Iterable[str], kind: str) -> set[str]:
+        out: set[str] = set()
+        for k in keys:
+            hit = self._by_key.get((k, kind))
+            if hit:
+                out |= hit
+        return out

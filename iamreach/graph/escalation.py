@@ -1,0 +1,207 @@
+"""Privilege-escalation edges, driven by the method table in :mod:`iamreach.graph.tables`.
+
+Each method is interpreted by its category (see :class:`~iamreach.graph.tables.EscalationMethod`);
+every action it needs is decided by the policy engine for the acting principal, with the exact
+resource the action applies to (the passed role, the workload, the user, the policy). Edges are
+``escalates_to`` with ``method`` set; targets are the principal taken over, or the account's
+administrator node (``arn:aws:iam::<id>:root``) for methods that let the actor grant itself
+anything.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy
+from iamreach.graph.policy import Decision
+from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
+from iamreach.model import EdgeKind, account_node
+
+__all__ = ["add_escalation_edges"]
+
+
+def _probe(action: str, actor) -> str:
+    service = action.split(":", 1)[0]
+    return PROBE_RESOURCE.format(service=service, region="*", account=actor.account)
+
+
+def _combine(results) -> tuple[str, list, list] | None:
+    """All results must allow: DENIED if any is, CONDITIONAL if any is, else ALLOWED."""
+    conds, ev = [], []
+    decision = "allowed"
+    for action, res in results:
+        if res.decision == Decision.DENIED:
+            return None
+        if res.decision == Decision.CONDITIONAL:
+            decision = "conditional"
+            conds.extend(dict(c) for c in res.conditions)
+        ev.append({"type": "identity_policy", "ref": None, "sid": None, "index": None,
+                   "detail": f"{action}: {res.decision.value}; " + "; ".join(res.explanation[:3])})
+    return decision, conds, ev
+
+
+class _Escalation:
+    def __init__(self, b):
+        self.b = b
+        self.roles_by_service: dict[tuple[str, str], list] = defaultdict(list)
+        self.users_by_account: dict[str, list] = defaultdict(list)
+        self.roles_by_account: dict[str, list] = defaultdict(list)
+        self.groups_by_account: dict[str, list] = defaultdict(list)
+        for p in b.inv.principals:
+            if p.kind == "role":
+                self.roles_by_account[p.account].append(p)
+                for key in principal_keys_of_policy(p.trust_policy):
+                    if key.startswith("service:"):
+                        self.roles_by_service[(p.account, key[8:])].append(p)
+            elif p.kind == "user":
+                self.users_by_account[p.account].append(p)
+            elif p.kind == "group":
+                self.groups_by_account[p.account].append(p)
+        self.workloads: dict[tuple[str, str], list] = defaultdict(list)
+        for r in b.inv.resources:
+            self.workloads[(r.kind, r.account)].append(r)
+
+    def decide_all(self, actor, pairs):
+        results = []
+        for action, resource, account, extra in pairs:
+            res = self.b.decide(actor, action, resource, resource_account=account, extra=extra)
+            if res.decision == Decision.DENIED:
+                return None
+            results.append((action, res))
+        return _combine(results)
+
+    def edge(self, actor, target: str, method: EscalationMethod, outcome, detail: str) -> None:
+        decision, conds, ev = outcome
+        if target == actor.node or target not in self.b.G:
+            return
+        self.b.add_edge(actor.node, target, EdgeKind.ESCALATES_TO, decision=decision,
+                        conditions=conds if decision == "conditional" else (), actions=method.actions,
+                        method=method.id, reason=f"{method.title}: {detail}",
+                        evidence=[{"type": "method", "ref": method.reference, "sid": None, "index": None,
+                                   "detail": f"{method.id} (covers {', '.join(method.covers)})"}, *ev])
+
+    # -- categories ------------------------------------------------------------------------------
+    def passrole(self, actor, m: EscalationMethod) -> None:
+        if not actor.allows.may_allow("iam:PassRole") or not all(actor.allows.may_allow(a) for a in m.actions):
+            return
+        base = self.decide_all(actor, [(a, _probe(a, actor), actor.account, None) for a in m.actions])
+        if base is None:
+            return
+        for role in self.roles_by_service.get((actor.account, m.service), ()):
+            res = self.b.decide(actor, "iam:PassRole", role.arn, resource_account=role.account,
+                                extra={"iam:PassedToService": m.service})
+            if res.decision == Decision.DENIED:
+                continue
+            outcome = _combine([("iam:PassRole", res)])
+            decision = "conditional" if "conditional" in (base[0], outcome[0]) else "allowed"
+            self.edge(actor, role.arn, m, (decision, base[1] + outcome[1], base[2] + outcome[2]),
+                      f"pass {role.name} to {m.service}")
+
+    def workload(self, actor, m: EscalationMethod) -> None:
+        if not all(actor.allows.may_allow(a) for a in m.actions):
+            return
+        for kind in m.workload_kinds:
+            for w in self.workloads.get((kind, actor.account), ()):
+                roles = self._workload_roles(w)
+                if not roles:
+                    continue
+                outcome = self.decide_all(actor, [(a, w.arn, w.account, None) for a in m.actions])
+                if outcome is None:
+                    continue
+                for role in roles:
+                    self.edge(actor, role, m, outcome, f"take over {kind} {w.name or w.id} running as {role}")
+
+    def _workload_roles(self, w) -> list[str]:
+        a = w.attributes
+        if a.get("role_arn"):
+            return [a["role_arn"]]
+        prof = a.get("instance_profile_arn")
+        if prof:
+            for ip in self.b.inv.instance_profiles:
+                if ip.arn == prof:
+                    return list(ip.role_arns)
+        return []
+
+    def self_methods(self, actor, m: EscalationMethod) -> None:
+        if actor.kind not in ("user", "role") or not all(actor.allows.may_allow(a) for a in m.actions):
+            return
+        tk = m.target_kind
+        targets: list[tuple[str, str]] = []
+        if tk == "policy":
+            targets = [(arn, f"policy {arn} attached to itself") for arn in actor.policy_arns]
+        elif tk == "role" and actor.kind == "role":
+            targets = [(actor.arn, "its own role")]
+        elif tk == "user" and actor.kind == "user":
+            targets = [(actor.arn, "itself")]
+        elif tk == "group" and actor.kind == "user":
+            targets = [(g, f"its group {g}") for g in actor.groups]
+        elif tk == "any_group" and actor.kind == "user":
+            for g in self.groups_by_account.get(actor.account, ()):
+                docs = list(g.inline_policies.values()) + [self.b.managed[a].document for a in g.managed_policy_arns
+                                                           if a in self.b.managed]
+                if AllowPatterns.from_documents(docs).may_allow("iam:PutUserPolicy"):
+                    targets.append((g.arn, f"group {g.name} that grants IAM administration"))
+        for resource, detail in targets:
+            outcome = self.decide_all(actor, [(a, resource, actor.account, None) for a in m.actions])
+            if outcome is not None:
+                self.edge(actor, account_node(actor.account), m, outcome, f"on {detail}")
+                return
+
+    def principal(self, actor, m: EscalationMethod) -> None:
+        if m.id == "principal-assumerole":
+            return  # can_assume edges carry sts:AssumeRole
+        if not all(actor.allows.may_allow(a) for a in m.actions):
+            return
+        pool = self.users_by_account if m.target_kind == "user" else self.roles_by_account
+        for p in pool.get(actor.account, ()):
+            if p.arn == actor.arn:
+                continue
+            outcome = self.decide_all(actor, [(a, p.arn, p.account, None) for a in m.actions])
+            if outcome is not None:
+                self.edge(actor, p.arn, m, outcome, f"on {p.kind} {p.name}")
+
+    def amplify(self, actor, m: EscalationMethod) -> None:
+        if not all(actor.allows.may_allow(a) for a in m.actions):
+            return
+        G = self.b.G
+        reachable = [v for _, v, d in G.out_edges(actor.node, data=True)
+                     if d["kind"] in ("can_assume", "escalates_to") and v in self.b.principals]
+        for target in sorted(set(reachable)):
+            p = self.b.principals[target]
+            if m.target_kind == "role_policy":
+                if p.kind != "role":
+                    continue
+                resources = [a for a in p.managed_policy_arns if a in self.b.managed and self.b.managed[a].account]
+            elif p.kind != m.target_kind:
+                continue
+            else:
+                resources = [p.arn]
+            for resource in resources:
+                outcome = self.decide_all(actor, [(a, resource, p.account, None) for a in m.actions])
+                if outcome is not None:
+                    self.edge(actor, account_node(p.account), m, outcome, f"widen {p.kind} {p.name} it can act as")
+                    break
+
+
+def add_escalation_edges(builder, methods) -> None:
+    """Add ``escalates_to`` edges for every actor and every method in ``methods``."""
+    esc = _Escalation(builder)
+    by_cat = defaultdict(list)
+    for m in methods:
+        by_cat[m.category].append(m)
+    actors = [a for a in builder.actors.values() if a.kind in ("user", "role")]
+    for admin in (a for a in builder.actors.values() if a.kind == "admin"):
+        for m in by_cat["principal"]:
+            esc.principal(admin, m)
+    for actor in actors:
+        for m in by_cat["passrole"]:
+            esc.passrole(actor, m)
+        for m in by_cat["workload"]:
+            esc.workload(actor, m)
+        for m in by_cat["self"]:
+            esc.self_methods(actor, m)
+        for m in by_cat["principal"]:
+            esc.principal(actor, m)
+    for actor in actors:  # after can_assume / principal edges exist
+        for m in by_cat["amplify"]:
+            esc.amplify(actor, m)

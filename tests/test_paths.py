@@ -1,0 +1,112 @@
+"""Path queries on small hand-built graphs that follow the documented schema."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from iamreach.analyses.paths import forbidden_paths, min_cut, paths, reachable_from
+from iamreach.config import Config
+from iamreach.errors import InputError
+
+WL, ROLE, PROD, BUCKET, DB, SNAP = ("arn:aws:lambda:us-east-1:2:function:gen", "arn:aws:iam::2:role/gen",
+                                    "arn:aws:iam::1:role/prod-reader", "arn:aws:s3:::phi",
+                                    "arn:aws:rds:us-east-1:1:cluster:phi", "arn:aws:rds:us-east-1:1:cluster-snapshot:s")
+
+
+def _graph(gaps=()):
+    G = nx.MultiDiGraph(gaps=list(gaps), accounts={}, config=Config.default())
+    for n, k, acct, labels in [(WL, "lambda_function", "2", ("synthetic",)), (ROLE, "role", "2", ("synthetic",)),
+                               (PROD, "role", "1", ("production",)), (BUCKET, "s3_bucket", "1", ("phi", "production")),
+                               (DB, "rds_cluster", "1", ("phi", "production")),
+                               (SNAP, "rds_cluster_snapshot", "1", ("phi", "production"))]:
+        G.add_node(n, kind=k, account=acct, labels=labels, name=n.rsplit(":", 1)[-1])
+
+    def e(u, v, kind, decision="allowed", **kw):
+        G.add_edge(u, v, key=kind, kind=kind, decision=decision, conditions=(), actions=kw.get("actions", ()),
+                   ports=kw.get("ports", ()), evidence=({"type": "test", "ref": f"{u}->{v}", "detail": kind},),
+                   method=None, reason="")
+
+    e(WL, ROLE, "runs_as")
+    e(ROLE, PROD, "can_assume", actions=("sts:AssumeRole",))
+    e(PROD, BUCKET, "reads", actions=("s3:GetObject",))
+    e(WL, DB, "can_connect", "conditional", ports=("tcp/5432",))
+    e(DB, SNAP, "snapshot_of")
+    return G
+
+
+def test_shortest_first_every_pair_with_evidence():
+    ps = paths(_graph(), "synthetic", "phi")
+    assert [p.nodes for p in ps] == [
+        (WL, DB),
+        (ROLE, PROD, BUCKET),
+        (WL, ROLE, PROD, BUCKET),
+    ]
+    assert ps.paths[0].decision == "conditional"
+    assert ps.paths[1].hops[1].actions == ("s3:GetObject",)
+    assert ps.paths[1].hops[0].evidence[0]["ref"] == f"{ROLE}->{PROD}"
+    # snapshot_of is descriptive: reading the cluster's network port is not reading its snapshot
+    assert SNAP not in {p.target for p in ps}
+
+
+def test_kinds_filter_and_conditional_switch():
+    G = _graph()
+    assert [p.nodes for p in paths(G, "synthetic", "phi", kinds="can_connect")] == [(WL, DB)]
+    assert all(p.decision == "allowed" for p in paths(G, "synthetic", "phi", include_conditional=False))
+    assert paths(G, "synthetic", "phi", kinds=lambda u, v, d: d["kind"] != "can_assume").pairs() == [(WL, DB)]
+
+
+def test_max_hops_limits():
+    assert [p.nodes for p in paths(_graph(), WL, BUCKET, max_hops=2)] == []
+    assert [p.nodes for p in paths(_graph(), [WL], [BUCKET], max_hops=3)] == [(WL, ROLE, PROD, BUCKET)]
+    with pytest.raises(InputError):
+        paths(_graph(), WL, BUCKET, max_hops=0)
+
+
+def test_json_contract():
+    d = paths(_graph(), "synthetic", "phi").to_dict()
+    assert set(d) == {"paths", "unknown", "gaps"}
+    hop = d["paths"][1]["hops"][0]
+    assert {"from", "to", "kind", "decision", "actions", "ports", "evidence"} <= set(hop)
+    assert d["paths"][1]["source"] == ROLE and d["paths"][1]["target"] == BUCKET
+
+
+def test_unknown_when_a_gap_could_hide_an_edge():
+    G = _graph(gaps=[{"account": "1", "region": "us-east-1", "service": "s3", "api": "GetBucketPolicy",
+                      "error_code": "AccessDenied"}])
+    G.remove_edge(PROD, BUCKET, key="reads")
+    ps = paths(G, ROLE, BUCKET)
+    assert not ps.paths
+    assert [(u.source, u.target) for u in ps.unknown] == [(ROLE, BUCKET)]
+    assert ps.unknown[0].gaps[0]["api"] == "GetBucketPolicy"
+
+
+def test_no_unknown_without_gaps():
+    G = _graph()
+    G.remove_edge(PROD, BUCKET, key="reads")
+    assert paths(G, ROLE, BUCKET).unknown == ()
+
+
+def test_min_cut_names_the_edge_to_remove():
+    cut = min_cut(_graph(), [WL, ROLE], [BUCKET])
+    assert [(u, v) for u, v, _, _ in cut] in ([(ROLE, PROD)], [(PROD, BUCKET)])
+    G = _graph()
+    G.remove_edge(PROD, BUCKET, key="reads")
+    assert min_cut(G, [WL], [BUCKET]) == []
+
+
+def test_reachable_from_and_forbidden_paths():
+    G = _graph()
+    assert reachable_from(G, ROLE) == {ROLE: 0, PROD: 1, BUCKET: 2}
+    fp = forbidden_paths(G)
+    (rule, ps), = fp.items()
+    assert (rule.source, rule.target) == ("synthetic", "phi")
+    assert ps.pairs() == sorted([(ROLE, BUCKET), (WL, BUCKET), (WL, DB)])
+
+
+def test_graph_not_mutated():
+    G = _graph()
+    before = (G.number_of_nodes(), G.number_of_edges())
+    paths(G, "synthetic", "phi")
+    min_cut(G, "synthetic", "phi")
+    assert (G.number_of_nodes(), G.number_of_edges()) == before
