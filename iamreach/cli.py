@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "collect", "import_", "merge",
     "render",
     "demo",
+    "paths", "can",
     "diff",
 )
 
