@@ -264,3 +264,18 @@ def test_managed_policy_attachment_is_used():
     inv.principals = [role(SYN, "generator", managed=[mp.arn])]
     inv.resources = [bucket(pol)]
     assert edges(build_graph(inv), SYN_ROLE, BUCKET, "reads")
+
+
+def test_principal_tags_are_known_not_unknown():
+    """An ABAC condition on a tag the principal does not have is false, not CONDITIONAL."""
+    inv = base_inventory()
+    pol = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PROD}:root"}, "Action": "s3:GetObject",
+               "Resource": f"{BUCKET}/*"})
+    abac = doc(allow("s3:GetObject", f"{BUCKET}/*", Condition={"StringEquals": {"aws:PrincipalTag/team": "phi"}}))
+    inv.principals = [role(PROD, "tagged", inline={"a": abac}, tags={"team": "phi"}),
+                      role(PROD, "untagged", inline={"a": abac})]
+    inv.resources = [bucket(pol)]
+    G = build_graph(inv)
+    (e,) = edges(G, f"arn:aws:iam::{PROD}:role/tagged", BUCKET, "reads")
+    assert e[2]["decision"] == "allowed"
+    assert edges(G, f"arn:aws:iam::{PROD}:role/untagged", BUCKET, "reads") == []

@@ -134,6 +134,7 @@ class _Builder:
         self.rp_index = ResourcePolicyIndex()
         self.actors: dict[str, Actor] = {}
         self.evaluations = 0
+        self.known_keys = _FIXED_KNOWN | _referenced_tag_keys(inv)
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -485,7 +486,7 @@ class _Builder:
             ctx.update(extra)
         req = Request(principal=actor.arn, action=action, resource=resource, resource_account=resource_account,
                       principal_account=actor.account, context=ctx, unknown_keys="unknown",
-                      known_keys=frozenset(ctx))
+                      known_keys=self.known_keys)
         self.evaluations += 1
         return evaluate(
             req,
@@ -727,6 +728,40 @@ class _Builder:
         if actions:
             self.add_edge(INTERNET, r.arn, EdgeKind.EXPOSES, actions=sorted(set(actions)),
                           reason=f"bucket {r.name} is open to anyone", evidence=_dedup(ev))
+
+
+#: Keys whose value the snapshot fixes for every request it analyses: present in the context
+#: when the principal/resource has them, known to be absent otherwise.
+_FIXED_KNOWN = frozenset({
+    "aws:principalarn", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths",
+    "aws:principaltype", "aws:principalisawsservice", "aws:username", "aws:userid",
+    "aws:resourceaccount", "aws:resourceorgid", "aws:resourceorgpaths",
+})
+
+
+def _referenced_tag_keys(inv: Inventory) -> frozenset[str]:
+    """``aws:PrincipalTag/K`` and ``aws:ResourceTag/K`` keys any collected policy mentions.
+
+    The snapshot holds every principal's and resource's tags, so these keys are known: present
+    when the tag is set, absent otherwise (never unknown). Role-session tags passed at
+    AssumeRole time are not modelled: a role's own tags stand for its sessions' tags.
+    """
+    import re
+
+    import orjson
+
+    pat = re.compile(rb"aws:(?:principal|resource)tag/[^\"\s,}]+", re.I)
+    docs = [p.document for p in inv.policies] + [p.document for p in inv.org_policies]
+    for p in inv.principals:
+        docs += list(p.inline_policies.values())
+        if p.trust_policy:
+            docs.append(p.trust_policy)
+    docs += [r.policy for r in inv.resources if r.policy]
+    found = set()
+    for d in docs:
+        for m in pat.findall(orjson.dumps(d)):
+            found.add(m.decode().lower())
+    return frozenset(found)
 
 
 def _merge_bpa(bucket: dict | None, account: dict | None) -> dict:
