@@ -250,13 +250,31 @@ def _ev_where(ev: dict) -> str:
     return "the statement"
 
 
+_TYPE_ALIASES = {"identity": "identity_policy", "resource policy": "resource_policy",
+                 "trust policy": "trust_policy", "key policy": "key_policy"}
+#: Which evidence names the change to make, best first: the production side's resource policy,
+#: trust or rule (its owners can fix it), then the caller's identity policy.
+_FIX_ORDER = ("trust_policy", "resource_policy", "key_policy", "kms_grant", "sg_rule", "snapshot_attribute",
+              "acl", "nacl_entry", "route", "identity_policy", "attribute")
+
+
+def _ev_type(ev: dict) -> str:
+    t = str(ev.get("type") or "")
+    return _TYPE_ALIASES.get(t, t)
+
+
 def _fix_from_evidence(ev: dict, u: str, v: str, what: str) -> str | None:
-    t = ev.get("type")
+    t = _ev_type(ev)
     ref = ev.get("ref") or v
     where = _ev_where(ev)
     detail = f" ({ev['detail']})" if ev.get("detail") and "statement" not in ev else ""
+    if where == "the statement" and ev.get("detail"):
+        where = f"the statement behind \"{ev['detail']}\""
+        detail = ""
     if t == "identity_policy":
-        return f"Remove or scope {where} of policy {ref} so that {u} no longer gets {what} on {v}"
+        if ev.get("ref"):
+            return f"Remove or scope {where} of policy {ref} so that {u} no longer gets {what} on {v}"
+        return f"Remove or scope {where} so that {u} no longer gets {what} on {v}"
     if t == "resource_policy":
         return f"Remove or scope {where} of the resource policy of {ref} so that it no longer grants {what} to {u}"
     if t == "trust_policy":
@@ -285,9 +303,12 @@ def edge_fix(u: str, v: str, data: dict) -> str:
     kind = str(data.get("kind"))
     actions = tuple(data.get("actions") or ())
     what = ", ".join(actions[:4]) + (" ..." if len(actions) > 4 else "") if actions else kind
-    for ev in data.get("evidence") or ():
-        if ev.get("type") in ("scp", "rcp", "boundary"):
-            continue  # limiting evidence: not the statement that grants
+    evidence = [ev for ev in data.get("evidence") or () if _ev_type(ev) in _FIX_ORDER]
+    # a statement that names itself (Sid, index, or an explanation naming the statement) first
+    evidence.sort(key=lambda ev: (not (ev.get("sid") or ev.get("index") is not None
+                                       or "statement" in str(ev.get("detail") or "")),
+                                  _FIX_ORDER.index(_ev_type(ev))))
+    for ev in evidence:
         text = _fix_from_evidence(ev, u, v, what)
         if text:
             return text
