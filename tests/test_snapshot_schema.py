@@ -39,7 +39,10 @@ def test_every_resource_kind_validates_with_its_attributes():
                                         attributes=empty_attributes(k)) for k in RESOURCE_ATTRIBUTES],
                     gaps=[Gap(service="s3", api="GetBucketPolicy", error_code="AccessDenied")],
                     lakeformation_permissions=[LakeFormationPermission(account="111122223333", principal="p")])
-    jsonschema.validate(_doc(inv), load_schema())
+    doc = _doc(inv)
+    jsonschema.validate(doc, load_schema())
+    doc["inventory"]["resources"][0]["attributes"]["_terraform"] = {"address": "x"}  # loader-private key
+    jsonschema.validate(doc, load_schema())
 
 
 @pytest.mark.parametrize("mutate", [

@@ -2,7 +2,8 @@
 
 Run ``python -m iamreach.loaders.schema`` to (re)write ``iamreach/data/snapshot.schema.json``
 and ``docs/snapshot.schema.json``; ``--check`` exits 1 when either file is stale. Resource
-``attributes`` are constrained per kind from :data:`iamreach.model.RESOURCE_ATTRIBUTES`.
+``attributes`` are constrained per kind from :data:`iamreach.model.RESOURCE_ATTRIBUTES`
+(exactly those keys, plus loader-private keys starting with ``_``).
 
 Examples
 --------
@@ -88,6 +89,8 @@ def _resource_rules() -> list[dict]:
             "if": {"properties": {"kind": {"const": kind}}},
             "then": {"properties": {"attributes": {
                 "type": "object", "additionalProperties": False, "required": sorted(attrs),
+                # loader-private keys start with "_" (e.g. "_terraform" locations)
+                "patternProperties": {"^_": {}},
                 "properties": {k: {"description": v} for k, v in sorted(attrs.items())}}}},
         })
     return rules
