@@ -345,6 +345,11 @@ def _ratio(a: float | None, b: float | None) -> str:
     return f"{a / b:.1f}×" if a and b else "—"
 
 
+def _ok(m: dict[str, Any], key: str = "seconds") -> float | None:
+    """A step's figure, or None when the step failed (no ratio is drawn from a failure)."""
+    return m.get(key) if m.get("returncode") == 0 else None
+
+
 def render_section(res: dict[str, Any], machine: dict[str, Any]) -> str:
     """The ``## Side by side with PMapper`` section for one run."""
     s = res["served"]
@@ -374,16 +379,18 @@ def render_section(res: dict[str, Any], machine: dict[str, Any]) -> str:
         o = ours or ("", "")
         t = theirs or ("", "")
         lines.append(f"| {name} | {o[0]} | {o[1]} | {t[0]} | {t[1]} |")
-    ours_total = (ic.get("seconds") or 0) + (iw.get("seconds") or 0)
-    theirs_total = (pc.get("seconds") or 0) + (pq.get("seconds") or 0)
-    ours_graph = ours_total - (st.get("who_can_s") or 0)  # collect + (start, load, build)
-    lines += ["", "Ratios (PMapper ÷ iamreach; above 1 means iamreach is faster):", "",
-              f"- collect + build: {_ratio(pc.get('seconds'), ours_graph)}",
-              f"- who-can query: {_ratio(pq.get('seconds'), iw.get('seconds'))} as processes"
-              + (f" (in-process: iamreach's who-can itself took {st['who_can_s']:.3f} s after a "
-                 f"{st['build_s']:.2f} s build of {st['nodes']:,} nodes / {st['edges']:,} edges)" if st else ""),
+    ic_s, iw_s, pc_s, pq_s = _ok(ic), _ok(iw), _ok(pc), _ok(pq)
+    ours_total = ic_s + iw_s if ic_s and iw_s else None
+    theirs_total = pc_s + pq_s if pc_s and pq_s else None
+    ours_graph = ours_total - (st.get("who_can_s") or 0) if ours_total else None  # collect + start, load, build
+    ours_rss = max(_ok(ic, "peak_rss_mib") or 0, _ok(iw, "peak_rss_mib") or 0) if ours_total else None
+    lines += ["", "Ratios (PMapper ÷ iamreach; above 1 means iamreach is faster or smaller):", "",
+              f"- collect + build: {_ratio(pc_s, ours_graph)}",
+              f"- who-can query: {_ratio(pq_s, iw_s)} as processes (iamreach's process also loads and builds)"
+              + (f"; in-process, iamreach's who-can itself took {st['who_can_s']:.3f} s after a "
+                 f"{st['build_s']:.2f} s build of {st['nodes']:,} nodes / {st['edges']:,} edges" if st else ""),
               f"- end to end: {_ratio(theirs_total, ours_total)}",
-              f"- peak memory: {_ratio(pc.get('peak_rss_mib'), max(ic.get('peak_rss_mib') or 0, iw.get('peak_rss_mib') or 0))}",
+              f"- peak memory: {_ratio(_ok(pc, 'peak_rss_mib'), ours_rss)}",
               ""]
     a = res.get("answers", {})
     if "iamreach_direct" in a:
