@@ -10,19 +10,42 @@ anything.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
+import re
+from collections import Counter, defaultdict
 
 from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy
-from iamreach.graph.policy import Decision
+from iamreach.graph.policy import Decision, default_catalog
 from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
 from iamreach.model import EdgeKind, account_node
 
 __all__ = ["add_escalation_edges"]
 
 
-def _probe(action: str, actor) -> str:
-    service = action.split(":", 1)[0]
-    return PROBE_RESOURCE.format(service=service, region="*", account=actor.account)
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _probe_template(action: str) -> str | None:
+    """An ARN template of the resource type a create-style action is authorized on."""
+    types = default_catalog().resource_types(action)
+    if types is None:
+        return None
+    if not types:
+        return "*"
+    noun = action.split(":", 1)[-1].lower()
+    ranked = sorted(types, key=lambda t: (t.name.replace("-", "") not in noun, not t.required))
+    return ranked[0].arn_patterns[0] if ranked[0].arn_patterns else None
+
+
+def _probe(action: str, actor, region: str) -> str:
+    """A concrete resource ARN to ask about an action that creates something new."""
+    template = _probe_template(action)
+    if template is None:
+        service = action.split(":", 1)[0]
+        return PROBE_RESOURCE.format(service=service, region=region, account=actor.account)
+    values = {"Partition": "aws", "Region": region, "Account": actor.account}
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), "iamreach-probe"), template)
 
 
 def _combine(results) -> tuple[str, list, list] | None:
@@ -60,6 +83,9 @@ class _Escalation:
         self.workloads: dict[tuple[str, str], list] = defaultdict(list)
         for r in b.inv.resources:
             self.workloads[(r.kind, r.account)].append(r)
+        regions = Counter(r.region for r in b.inv.resources if r.region)
+        self.region = regions.most_common(1)[0][0] if regions else "us-east-1"
+        self.catalog = default_catalog()
 
     def decide_all(self, actor, pairs):
         results = []
@@ -84,7 +110,7 @@ class _Escalation:
     def passrole(self, actor, m: EscalationMethod) -> None:
         if not actor.allows.may_allow("iam:PassRole") or not all(actor.allows.may_allow(a) for a in m.actions):
             return
-        base = self.decide_all(actor, [(a, _probe(a, actor), actor.account, None) for a in m.actions])
+        base = self.decide_all(actor, [(a, _probe(a, actor, self.region), actor.account, None) for a in m.actions])
         if base is None:
             return
         for role in self.roles_by_service.get((actor.account, m.service), ()):
@@ -105,11 +131,19 @@ class _Escalation:
                 roles = self._workload_roles(w)
                 if not roles:
                     continue
-                outcome = self.decide_all(actor, [(a, w.arn, w.account, None) for a in m.actions])
+                outcome = self.decide_all(actor, [(a, self._on_workload(a, w, actor), w.account, None)
+                                                  for a in m.actions])
                 if outcome is None:
                     continue
                 for role in roles:
                     self.edge(actor, role, m, outcome, f"take over {kind} {w.name or w.id} running as {role}")
+
+    def _on_workload(self, action: str, w, actor) -> str:
+        """The workload's ARN when ``action`` applies to it, else a probe of the action's own type
+        (e.g. a lifecycle configuration created to hijack a notebook)."""
+        if self.catalog.arn_matches_type(action, w.arn) is False:
+            return _probe(action, actor, w.region or self.region)
+        return w.arn
 
     def _workload_roles(self, w) -> list[str]:
         a = w.attributes

@@ -21,7 +21,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ACCESS", "ESCALATION_METHODS", "EscalationMethod", "KMS_GATED_KINDS", "PROBE_RESOURCE"]
+__all__ = ["ACCESS", "ESCALATION_METHODS", "EscalationMethod", "KMS_GATED_KINDS", "PROBE_RESOURCE",
+           "UNCOLLECTED_WORKLOAD_KINDS"]
+
+#: Workload kinds that escalation methods name but the collector does not gather yet; methods on
+#: them make edges only when another loader supplies such resources (with a ``role_arn``).
+UNCOLLECTED_WORKLOAD_KINDS = frozenset({"codebuild_project", "cloudformation_stack", "apprunner_service",
+                                        "bedrock_code_interpreter", "launch_template"})
 
 _DBUSER = "arn:aws:rds-db:{region}:{account}:dbuser:{resource_id}/*"
 
