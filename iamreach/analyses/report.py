@@ -180,7 +180,7 @@ class Finding:
 
     def sort_key(self) -> tuple:
         return (severity_rank(self.severity), self.status != "fail", self.check_id, self.resource,
-                self.fingerprint)
+                self.message, self.fingerprint)
 
     def to_kwargs(self) -> dict[str, Any]:
         """The constructor arguments (for ``Finding(**kw)`` copies)."""

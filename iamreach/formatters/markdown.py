@@ -14,7 +14,7 @@ Examples
 
 from __future__ import annotations
 
-from iamreach.analyses.report import SEVERITIES, Finding, Report
+from iamreach.analyses.report import SEVERITIES, Finding, Report, severity_rank
 from iamreach.analyses.results import Path
 
 __all__ = ["render", "mermaid_label", "table_cell", "mermaid"]
@@ -75,10 +75,14 @@ def mermaid(path: Path) -> str:
 
 
 def _worst_path(report: Report) -> tuple[Finding, Path] | None:
+    """The shortest allowed path of the most severe failing finding that has paths."""
+    best = None
     for f in report.findings:
-        if f.paths:
-            return f, sorted(f.paths, key=Path.sort_key)[0]
-    return None
+        for p in f.paths:
+            key = (severity_rank(f.severity), f.status != "fail", *p.sort_key(), f.fingerprint)
+            if best is None or key < best[0]:
+                best = (key, f, p)
+    return (best[1], best[2]) if best else None
 
 
 def render(report: Report) -> str:

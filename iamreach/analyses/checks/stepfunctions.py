@@ -56,7 +56,8 @@ def stepfunctions_observability(G: Any, config: Any) -> Iterator[Finding]:
             continue
         attrs = attributes(G, sm)
         account = node_attrs(G, sm).get("account")
-        touched = ", ".join(phi[:3]) + (" ..." if len(phi) > 3 else "")
+        others = [n for n in phi if n != sm]
+        touched = (", ".join(others[:3]) + (" ..." if len(others) > 3 else "")) or "it is labelled phi"
         if attrs.get("tracing_enabled") is not True:
             yield meta.finding(
                 resource=sm, account=account,
