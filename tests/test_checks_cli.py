@@ -90,3 +90,18 @@ def test_bad_snapshot_exits_2_and_writes_nothing(tmp_path: Path):
     proc = _check(bad.name, "-o", "r.txt", cwd=tmp_path)
     assert proc.returncode == 2 and "bad.json" in proc.stderr
     assert not (tmp_path / "r.txt").exists()
+
+
+def test_terraform_locations_become_sarif_physical_locations(snap: Path, tmp_path: Path):
+    from iamreach.snapshot import load, save
+
+    inv = load(snap)
+    sg = next(r.arn for r in inv.resources if r.kind == "security_group")
+    inv.meta = {**inv.meta, "terraform": {"locations": {sg: {"terraform_address": "aws_security_group.bastion",
+                                                             "module": None, "file": "infra/net.tf", "line": 12}}}}
+    save(inv, snap, collected_at="2026-01-01T00:00:00Z")
+    proc = _check(snap.name, "--format", "sarif", "--checks", "IAMR-013", cwd=tmp_path)
+    (result,) = json.loads(proc.stdout)["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "infra/net.tf"},
+                                                          "region": {"startLine": 12}}
+    assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == sg

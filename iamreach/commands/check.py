@@ -60,8 +60,39 @@ def build_report(snapshot: str, *, config_path: str | None = None, checks: str |
     inv = load(snapshot)
     G = build_graph(inv, config)
     source = inv.meta.get("source") if isinstance(inv.meta, dict) else None
-    return registry.run(G, config, ids=ids, tool_version=__version__, timestamp=timestamp,
-                        input={"uri": _input_uri(snapshot), "kind": "snapshot", "source": source})
+    report = registry.run(G, config, ids=ids, tool_version=__version__, timestamp=timestamp,
+                          input={"uri": _input_uri(snapshot), "kind": "snapshot", "source": source})
+    return with_terraform_locations(report, inv)
+
+
+def with_terraform_locations(report: Report, inv) -> Report:
+    """Give each finding the Terraform file and line of its resource (or of a node on its path,
+    or of an evidence reference) when the snapshot came from ``iamreach import terraform``."""
+    import dataclasses
+
+    from iamreach.analyses.report import Location
+    from iamreach.loaders.terraform import terraform_location
+
+    if not isinstance(inv.meta, dict) or not isinstance(inv.meta.get("terraform"), dict):
+        return report
+    cache: dict[str, Location | None] = {}
+
+    def locate(arn: str) -> Location | None:
+        if arn not in cache:
+            loc = terraform_location(inv, arn) or {}
+            cache[arn] = Location(str(loc["file"]), loc.get("line")) if loc.get("file") else None
+        return cache[arn]
+
+    findings = []
+    for f in report.findings:
+        if f.location is None:
+            candidates = [f.resource, *(n for p in f.paths for n in p.nodes),
+                          *(str(e.get("ref")) for e in f.evidence if e.get("ref"))]
+            found = next((loc for loc in map(locate, candidates) if loc is not None), None)
+            if found is not None:
+                f = dataclasses.replace(f, location=found)
+        findings.append(f)
+    return dataclasses.replace(report, findings=tuple(findings))
 
 
 def run(args: argparse.Namespace) -> int:
