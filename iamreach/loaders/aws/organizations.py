@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from iamreach.inventory import Account, Inventory, Organization, OrgPolicy, OrgUnit
-from iamreach.loaders.aws._common import Context, jsonable, parse_document, tags_dict
+from iamreach.loaders.aws._common import ABSENT, Context, jsonable, parse_document, tags_dict
 
 __all__ = ["collect", "normalize", "GLOBAL", "POLICY_TYPES"]
 
@@ -20,7 +20,9 @@ _SVC = "organizations"
 
 def collect(ctx: Context) -> dict[str, Any]:
     """Raw Organizations responses (walks the OU tree breadth first)."""
-    org = ctx.call(_SVC, "describe_organization")
+    org = ctx.call(_SVC, "describe_organization", absent=("AWSOrganizationsNotInUseException",))
+    if org is ABSENT:  # a standalone account: certainly no SCPs / RCPs, not a gap
+        return {"organization": None, "standalone": True}
     if not org:
         return {"organization": None}
     raw: dict[str, Any] = {"organization": org.get("Organization"), "roots": ctx.paginate(_SVC, "list_roots", "Roots")}
@@ -61,6 +63,8 @@ def normalize(raw: dict[str, Any], account: str, region: str | None = None) -> I
     """Organization, OU tree, member accounts (with OU paths) and org policies."""
     inv = Inventory()
     org = raw.get("organization")
+    if raw.get("standalone"):
+        inv.meta["notes"] = [f"organizations: account {account} is not in an organization (no SCPs or RCPs apply)"]
     if not org:
         return inv
     roots = raw.get("roots") or []
