@@ -28,6 +28,7 @@ Usage::
 
     python benchmarks/run.py --sizes S,M          # measure, update docs
     python benchmarks/run.py --sizes L --stages build --no-doc
+    python benchmarks/run.py --sizes 5:2500:2500 --stages build   # any ACCOUNTS:PRINCIPALS:RESOURCES
     python benchmarks/run.py --profile build --sizes M   # pyinstrument profile of the build
     python benchmarks/run.py --plot-only          # redraw the plot from results.json
 """
@@ -249,7 +250,23 @@ def measure(stage: str, snap: Path, other: Path | None = None, *, timeout: float
     return out
 
 
+def _spec(size: str) -> tuple[int, int, int]:
+    """(accounts, principals, resources) of a preset (S, M, L) or of ``A:P:R``."""
+    sys.path.insert(0, str(HERE))
+    from generate import SIZES
+
+    if size in SIZES:
+        s = SIZES[size]
+        return s.accounts, s.principals, s.resources
+    m = re.fullmatch(r"(\d+):(\d+):(\d+)", size)
+    if not m:
+        raise SystemExit(f"run.py: size {size!r} is neither one of {sorted(SIZES)} nor ACCOUNTS:PRINCIPALS:RESOURCES")
+    a, p, r = (int(x) for x in m.groups())
+    return a, p, r
+
+
 def _snapshot_paths(size: str, seed: int) -> tuple[Path, Path]:
+    size = size.replace(":", "x")
     return OUT / f"{size}-seed{seed}.json.gz", OUT / f"{size}-seed{seed}-mut1.json.gz"
 
 
@@ -261,8 +278,10 @@ def _generate(size: str, seed: int, force: bool) -> dict[str, Any]:
     for path, extra in ((snap, []), (variant, ["--mutate-percent", "1"])):
         if path.exists() and not force:
             continue
-        cmd = [sys.executable, str(HERE / "generate.py"), "--size", size, "--seed", str(seed), "-o", str(path),
-               *extra]
+        a, p, r = _spec(size)
+        what = ["--size", size] if ":" not in size else ["--accounts", str(a), "--principals", str(p),
+                                                         "--resources", str(r)]
+        cmd = [sys.executable, str(HERE / "generate.py"), *what, "--seed", str(seed), "-o", str(path), *extra]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if proc.returncode != 0:
@@ -324,13 +343,10 @@ def run(sizes: list[str], stages: list[str], seed: int, *, force: bool = False,
     result: dict[str, Any] = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"), "seed": seed,
                               "machine": machine_info(), "sizes": {}, "repeat": repeat,
                               "loadavg": round(os.getloadavg()[0], 2)}
-    sys.path.insert(0, str(HERE))
-    from generate import SIZES
-
     for size in sizes:
-        spec = SIZES[size]
-        entry: dict[str, Any] = {"accounts": spec.accounts, "principals": spec.principals,
-                                 "resources": spec.resources, "measured": result["date"],
+        accounts, principals, resources = _spec(size)
+        entry: dict[str, Any] = {"accounts": accounts, "principals": principals,
+                                 "resources": resources, "measured": result["date"],
                                  "commit": result["machine"]["commit"]}
         entry.update(_generate(size, seed, force))
         snap, variant = _snapshot_paths(size, seed)
