@@ -85,7 +85,9 @@ class ActionCatalog:
         self._services: dict[str, Any] = data["services"]
         self._info: dict[str, ActionInfo | None] = {}
         self._type_globs: dict[str, tuple[tuple[str, Glob, int, str], ...]] = {}
-        self._applies: dict[tuple[str, str], tuple[bool | None, str | None, str]] = {}
+        self._applies: dict[str, dict[str, tuple[bool | None, str | None, str, str]]] = {}
+        self._type_index: dict[str, tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]] = {}
+        self._classified: dict[tuple[str, str], tuple[str, ...]] = {}
 
     # -- basic lookups ------------------------------------------------------------------------
     def services(self) -> tuple[str, ...]:
@@ -161,25 +163,48 @@ class ActionCatalog:
         if hit is None:
             svc = self._services.get(prefix)
             out = []
+            by_token: dict[str, list[tuple[str, Glob, int, str]]] = {}
+            generic: list[tuple[str, Glob, int, str]] = []
             if svc:
                 for name, patterns in svc["resources"].items():
                     for pat in patterns:
                         g, lit, arn_service = _arn_glob(pat)
-                        out.append((name, g, lit, arn_service))
+                        entry = (name, g, lit, arn_service)
+                        out.append(entry)
+                        token = _resource_token(pat.split(":", 5)[5] if pat.count(":") >= 5 else "")
+                        if token is None:
+                            generic.append(entry)
+                        else:
+                            by_token.setdefault(token, []).append(entry)
             hit = self._type_globs[prefix] = tuple(out)
+            self._type_index[prefix] = ({k: tuple(v) for k, v in by_token.items()}, tuple(generic))
         return hit
 
     def classify(self, prefix: str, arn: str) -> tuple[str, ...]:
         """The most specific resource type(s) of service ``prefix`` that ``arn`` matches."""
+        prefix = prefix.lower()
+        key = (prefix, arn)
+        hit = self._classified.get(key)
+        if hit is not None:
+            return hit
+        self._service_types(prefix)
+        by_token, generic = self._type_index[prefix]
+        parts = arn.split(":", 5)
+        token = _resource_token(parts[5]) if len(parts) == 6 else None
+        candidates = generic + by_token.get(token, ()) if token is not None else generic
         best = -1
         names: list[str] = []
-        for name, g, lit, _svc in self._service_types(prefix.lower()):
+        for name, g, lit, _svc in candidates:
             if lit >= best and g.match(arn):
                 if lit > best:
                     best, names = lit, [name]
                 elif name not in names:
                     names.append(name)
-        return tuple(names)
+        hit = tuple(names)
+        if len(self._classified) > 200_000:
+            self._classified.clear()
+        self._classified[key] = hit
+        return hit
 
     def arn_matches_type(self, action: str, arn: str) -> bool | None:
         """Whether ``arn`` is of a resource type ``action`` applies to.
@@ -192,19 +217,22 @@ class ActionCatalog:
             return arn == "*"
         return self.applicability(action.lower(), arn)[0]
 
-    def applicability(self, action_lower: str, resource: str) -> tuple[bool | None, str | None, str]:
-        """``(applies, note, effective resource)`` for the engine, cached.
+    def applicability(self, action_lower: str, resource: str) -> tuple[bool | None, str | None, str, str]:
+        """``(applies, note, effective resource, canonical action)`` for the engine, cached.
 
         ``note`` explains a False / None answer (or the substitution below). Actions without
         resource types are evaluated against ``"*"``: that is the effective resource.
         """
-        key = (action_lower, resource)
-        hit = self._applies.get(key)
+        per_action = self._applies.get(action_lower)
+        if per_action is None:
+            per_action = self._applies[action_lower] = {}
+        hit = per_action.get(resource)
         if hit is None:
-            hit = self._compute_applicability(action_lower, resource)
-            if len(self._applies) > 200_000:
-                self._applies.clear()
-            self._applies[key] = hit
+            applies, note, effective = self._compute_applicability(action_lower, resource)
+            hit = (applies, note, effective, self.canonical(action_lower))
+            if len(per_action) > 20_000:
+                per_action.clear()
+            per_action[resource] = hit
         return hit
 
     def _compute_applicability(self, action_lower: str, resource: str) -> tuple[bool | None, str | None, str]:
@@ -237,6 +265,22 @@ class ActionCatalog:
         if arn.service not in own_services:
             return False, f"{info.name} does not apply to {arn.service} resources (expects {', '.join(sorted(wanted))})"
         return None, f"{resource} matches no catalogued resource type of {prefix}; resource type not checked"
+
+
+def _resource_token(resource_part: str) -> str | None:
+    """The literal resource-type word an ARN's resource part starts with (``instance`` in
+    ``instance/i-1``), or ``None`` when the pattern starts with a variable / has no separator.
+    """
+    if resource_part.startswith("${"):
+        return None
+    cut = len(resource_part)
+    for sep in ("/", ":"):
+        i = resource_part.find(sep)
+        if 0 <= i < cut:
+            cut = i
+    if cut == len(resource_part) or "${" in resource_part[:cut] or "*" in resource_part[:cut]:
+        return None
+    return resource_part[:cut]
 
 
 @functools.lru_cache(maxsize=1)

@@ -294,11 +294,13 @@ class Statement:
         "actions",
         "not_action",
         "_action_globs",
+        "_exact_actions",
         "resources",
         "not_resource",
         "_resource_patterns",
         "resource_any",
         "dynamic_resources",
+        "unconditional",
         "principal",
         "not_principal",
         "conditions",
@@ -309,11 +311,12 @@ class Statement:
     def matches_action(self, action: str) -> bool:
         """Whether the statement's Action / NotAction covers ``action`` (case-insensitive)."""
         a = action.lower()
-        hit = False
-        for g in self._action_globs:
-            if g.match(a):
-                hit = True
-                break
+        hit = a in self._exact_actions
+        if not hit:
+            for g in self._action_globs:
+                if g.match(a):
+                    hit = True
+                    break
         return hit != self.not_action
 
     def matches_resource(self, resource_arn: str, ctx: Context | None = None) -> bool | None:
@@ -378,10 +381,17 @@ class Statement:
         return f"Statement({self.label}, {self.effect})"
 
 
+_EMPTY: tuple[tuple[Statement, ...], tuple[Statement, ...]] = ((), ())
+
+
+def _index(st: Statement) -> int:
+    return st.index
+
+
 class Policy:
     """A compiled policy document: ``source``, ``kind``, ``version``, ``statements``."""
 
-    __slots__ = ("source", "kind", "version", "id", "statements", "variables", "_by_service", "_wild", "_cache")
+    __slots__ = ("source", "kind", "version", "id", "statements", "variables", "_by_service", "_exact", "_exact_split", "_wild", "_cache")
 
     def __init__(self, source: str, kind: str, version: str | None, pid: str | None, statements: tuple[Statement, ...]):
         self.source = source
@@ -391,15 +401,24 @@ class Policy:
         self.statements = statements
         self.variables = version == "2012-10-17"
         by_service: dict[str, list[Statement]] = {}
+        exact: dict[str, list[Statement]] = {}
         wild: list[Statement] = []
         for st in statements:
             if st.services is None:
                 wild.append(st)
-            else:
+                continue
+            for a in st._exact_actions:
+                exact.setdefault(a, []).append(st)
+            if st._action_globs:
                 for svc in st.services:
                     by_service.setdefault(svc, []).append(st)
         self._by_service = {k: tuple(v) for k, v in by_service.items()}
+        self._exact = {k: tuple(v) for k, v in exact.items()}
         self._wild = tuple(wild)
+        self._exact_split = {
+            a: (tuple(st for st in sts if not st.is_allow), tuple(st for st in sts if st.is_allow))
+            for a, sts in self._exact.items()
+        }
         self._cache: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
 
     def candidates(self, action_lower: str) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
@@ -407,19 +426,21 @@ class Policy:
 
         ``action_lower`` must be lower-case. Results are cached per action.
         """
+        if not self._wild and action_lower.partition(":")[0] not in self._by_service:
+            # Only literal actions can match: precomputed, no cache needed.
+            return self._exact_split.get(action_lower, _EMPTY)
         hit = self._cache.get(action_lower)
         if hit is not None:
             return hit
-        service = action_lower.partition(":")[0]
-        pool = self._by_service.get(service, ())
+        found = list(self._exact.get(action_lower, ()))
+        globbed = self._by_service.get(action_lower.partition(":")[0])
+        if globbed:
+            found.extend(st for st in globbed if st.matches_action(action_lower))
         if self._wild:
-            pool = tuple(sorted((*pool, *self._wild), key=lambda s: s.index))
-        denies = []
-        allows = []
-        for st in pool:
-            if st.matches_action(action_lower):
-                (allows if st.is_allow else denies).append(st)
-        hit = (tuple(denies), tuple(allows))
+            found.extend(st for st in self._wild if st.matches_action(action_lower))
+        if len(found) > 1:
+            found = sorted(set(found), key=_index)
+        hit = (tuple(st for st in found if not st.is_allow), tuple(st for st in found if st.is_allow))
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[action_lower] = hit
@@ -587,12 +608,16 @@ def _compile_statement(raw: Any, index: int, field: str, *, source: str, kind: s
     actions = _string_list(raw[akey], f"{field}.{akey}")
     services: set[str] | None = set()
     globs = []
+    exact: set[str] = set()
     for i, a in enumerate(actions):
         if a != "*" and (":" not in a or not a.partition(":")[0]):
             where = f"{field}.{akey}" + (f"[{i}]" if isinstance(raw[akey], list) else "")
             raise PolicyError(f'expected "*" or "service:action", got {a!r}', field=where)
         al = a.lower()
-        globs.append(compile_glob(al))
+        if "*" in al or "?" in al:
+            globs.append(compile_glob(al))
+        else:
+            exact.add(al)
         svc = al.partition(":")[0] if al != "*" else "*"
         if "*" in svc or "?" in svc:
             services = None
@@ -601,6 +626,7 @@ def _compile_statement(raw: Any, index: int, field: str, *, source: str, kind: s
     st.actions = tuple(actions)
     st.not_action = not has_a
     st._action_globs = tuple(globs)
+    st._exact_actions = frozenset(exact)
     st.services = None if (services is None or st.not_action) else frozenset(services)
 
     # Resource / NotResource
@@ -643,4 +669,5 @@ def _compile_statement(raw: Any, index: int, field: str, *, source: str, kind: s
         st.conditions = compile_condition_block(raw["Condition"], variables=variables, field=f"{field}.Condition")
     else:
         st.conditions = ()
+    st.unconditional = st.resource_any and not st.conditions
     return st

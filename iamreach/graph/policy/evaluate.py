@@ -43,6 +43,7 @@ Examples
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -228,6 +229,7 @@ class Request:
     known_keys: frozenset[str] | None = None
     _action_l: str = field(default="", init=False, repr=False, compare=False)
     _ctx: Context | None = field(default=None, init=False, repr=False, compare=False)
+    _info: PrincipalInfo | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.unknown_keys not in ("absent", "unknown"):
@@ -236,7 +238,12 @@ class Request:
 
     def info(self) -> PrincipalInfo:
         """The classified principal."""
-        return principal_info(self.principal, federated_action=self._action_l in _FEDERATED_ACTIONS)
+        info = self._info
+        if info is None:
+            info = self._info = principal_info(
+                self.principal, federated_action=self._action_l in _FEDERATED_ACTIONS
+            )
+        return info
 
     def effective_principal_account(self) -> str | None:
         return self.principal_account or self.info().account
@@ -244,8 +251,7 @@ class Request:
     def effective_resource_account(self) -> str | None:
         if self.resource_account:
             return self.resource_account
-        arn = parse_arn(self.resource)
-        return (arn.account or None) if arn else None
+        return _arn_account(self.resource)
 
     def context_view(self) -> Context:
         """The request context with derived keys (built once, on first use)."""
@@ -296,6 +302,8 @@ def _and(a: Any, b: Any) -> Any:
 
 def _stmt_value(st: Statement, resource: str, req: Request, negated: bool) -> Any:
     """Resource and conditions of one (action-matching) statement: True / False / terms."""
+    if st.unconditional:
+        return True
     if st.resource_any:
         rv: bool | None = True
     else:
@@ -419,6 +427,56 @@ def _levels(levels: Sequence[Any]) -> list[tuple[str | None, Sequence[Policy]]]:
     return out
 
 
+def _identity_only(
+    request: Request,
+    policies: Sequence[Policy],
+    act: str,
+    resource: str,
+    action_name: str,
+    note: str | None,
+    info: PrincipalInfo,
+) -> Result | None:
+    """Identity policies alone, everything known: the common case, kept lean.
+
+    Returns ``None`` (take the general path) when anything is unknown, when the request might
+    need a resource-based policy (cross-account, trust or key policy), or when the resource
+    account is not known.
+    """
+    if act in _ASSUME_ACTIONS or act.startswith("kms:"):
+        return None
+    p_acc = request.principal_account or info.account
+    r_acc = _resource_account(request, p_acc)
+    if r_acc is None or (p_acc and r_acc != p_acc):
+        return None
+    allow_st = None
+    for pol in policies:
+        denies, allows = pol.candidates(act)
+        for st in denies:
+            v = _stmt_value(st, resource, request, True)
+            if v is True:
+                return Result(Decision.DENIED, "explicit", (), (f"identity: explicit deny by {st.label}",))
+            if v is not False:
+                return None
+        if allow_st is None:
+            for st in allows:
+                v = _stmt_value(st, resource, request, False)
+                if v is True:
+                    allow_st = st
+                    break
+                if v is not False:
+                    return None
+    if allow_st is not None:
+        lines = (f"identity: allowed by {allow_st.label}",)
+        return Result(Decision.ALLOWED, None, (), lines + (note,) if note else lines)
+    lines = (f"identity: no statement allows {action_name}",)
+    return Result(Decision.DENIED, "implicit", (), lines + (note,) if note else lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _level_name(kind: str, i: int, label: str | None) -> str:
+    return f"{kind} level {i}" + (f" ({label})" if label else "")
+
+
 def _explicit(layer_name: str, st: Statement) -> Result:
     return Result(Decision.DENIED, "explicit", (), (f"{layer_name}: explicit deny by {st.label}",))
 
@@ -456,12 +514,25 @@ def evaluate(
     """
     cat = catalog if catalog is not None else default_catalog()
     act = request._action_l
-    applies, note, resource = cat.applicability(act, request.resource)
+    applies, note, resource, info_action = cat.applicability(act, request.resource)
     if applies is False:
         return Result(Decision.DENIED, "implicit", (), (note,))  # type: ignore[arg-type]
     notes: list[str] = [note] if note else []
-    info = request.info()
-    info_action = cat.canonical(act)
+    info = request._info or request.info()
+    if (
+        info.is_iam
+        and not scps
+        and not rcps
+        and resource_policy is None
+        and vpc_endpoint_policy is None
+        and not permission_boundaries
+        and session_policy is None
+        and info.kind != "root"
+        and not resource_policy_required
+    ):
+        fast = _identity_only(request, identity_policies, act, resource, info_action, note, info)
+        if fast is not None:
+            return fast
 
     # ---- explicit denies, layer by layer (stop at the first certain one) --------------------
     scp_applies = bool(scps) and info.is_iam and not principal_is_management_account and not (
@@ -470,7 +541,7 @@ def evaluate(
     scp_layers: list[tuple[_Layer, str | None, int]] = []
     if scp_applies:
         for i, (label, pols) in enumerate(_levels(scps), 1):
-            layer = _Layer(f"scp level {i}" + (f" ({label})" if label else ""))
+            layer = _Layer(_level_name("scp", i, label))
             if _scan(layer, pols, act, resource, request):
                 return _explicit(layer.name, layer.deny_st)  # type: ignore[arg-type]
             scp_layers.append((layer, label, len(pols)))
@@ -488,7 +559,7 @@ def evaluate(
     rcp_layers: list[tuple[_Layer, str | None, int]] = []
     if rcp_applies:
         for i, (label, pols) in enumerate(_levels(rcps), 1):
-            layer = _ResourceLayer(f"rcp level {i}" + (f" ({label})" if label else ""))
+            layer = _ResourceLayer(_level_name("rcp", i, label))
             if _scan_principal(layer, pols, act, resource, request, info):
                 return _explicit(layer.name, layer.deny_st)  # type: ignore[arg-type]
             rcp_layers.append((layer, label, len(pols)))
@@ -542,8 +613,8 @@ def evaluate(
     ids = _and(ident.allow, limits)
 
     p_acc = request.principal_account or info.account
-    r_acc = request.effective_resource_account()
-    if r_acc is None and info.is_iam and resource != "*":
+    r_acc = _resource_account(request, p_acc)
+    if r_acc is None and info.is_iam:
         notes.append("resource account unknown: treated as the principal's account")
     cross = bool(p_acc and r_acc and p_acc != r_acc)
     required = resource_policy_required
@@ -596,6 +667,29 @@ def evaluate(
         principal_is_management_account, principal_is_service_linked_role or info.service_linked,
     )
     return Result(decision, denial, terms, tuple(lines + notes))
+
+
+def _resource_account(request: Request, p_acc: str | None) -> str | None:
+    """The resource's account; a request on ``"*"`` acts in the caller's own account."""
+    if request.resource_account:
+        return request.resource_account
+    if request.resource == "*":
+        return p_acc
+    return _arn_account(request.resource)
+
+
+_ACCOUNT_CACHE: dict[str, str | None] = {}
+
+
+def _arn_account(resource: str) -> str | None:
+    hit = _ACCOUNT_CACHE.get(resource, "")
+    if hit == "":
+        arn = parse_arn(resource)
+        hit = (arn.account or None) if arn else None
+        if len(_ACCOUNT_CACHE) > 200_000:
+            _ACCOUNT_CACHE.clear()
+        _ACCOUNT_CACHE[resource] = hit
+    return hit
 
 
 def _role_key(resource: str) -> tuple[str, str] | None:
