@@ -100,7 +100,7 @@ def _stage_floor(snap: str, other: str | None) -> dict[str, Any]:
 
     import orjson
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     data = Path(snap).read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
@@ -109,6 +109,7 @@ def _stage_floor(snap: str, other: str | None) -> dict[str, Any]:
     try:
         doc = orjson.loads(data)
         t2 = time.perf_counter()
+        cpu = time.process_time() - c0
     finally:
         gc.enable()
     del doc
@@ -117,23 +118,24 @@ def _stage_floor(snap: str, other: str | None) -> dict[str, Any]:
     doc = orjson.loads(data)
     parse_gc = time.perf_counter() - t3
     del doc
-    return {"seconds": t2 - t0, "read_gunzip_s": t1 - t0, "parse_s": t2 - t1, "parse_gc_s": parse_gc,
+    return {"seconds": t2 - t0, "cpu_s": cpu, "read_gunzip_s": t1 - t0, "parse_s": t2 - t1, "parse_gc_s": parse_gc,
             "json_bytes": len(data)}
 
 
 def _stage_load(snap: str, other: str | None) -> dict[str, Any]:
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     inv = _load(snap)
-    return {"seconds": time.perf_counter() - t0, "principals": len(inv.principals),
+    return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "principals": len(inv.principals),
             "resources": len(inv.resources), "accounts": len(inv.accounts)}
 
 
 def _stage_build(snap: str, other: str | None) -> dict[str, Any]:
     inv, config = _load(snap), _config()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     G = _build(inv, config)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "nodes": G.number_of_nodes(), "edges": G.number_of_edges()}
+    cpu = time.process_time() - c0
+    return {"seconds": seconds, "cpu_s": cpu, "nodes": G.number_of_nodes(), "edges": G.number_of_edges()}
 
 
 def _stage_paths(snap: str, other: str | None) -> dict[str, Any]:
@@ -141,9 +143,10 @@ def _stage_paths(snap: str, other: str | None) -> dict[str, Any]:
 
     inv, config = _load(snap), _config()
     G = _build(inv, config)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     result = forbidden_paths(G, config)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     rules = {}
     for rule, ps in result.items():  # each rule alone too: the per-query figure
         import dataclasses
@@ -153,7 +156,7 @@ def _stage_paths(snap: str, other: str | None) -> dict[str, Any]:
         rules[rule.name] = {"query_s": time.perf_counter() - q0, "paths": len(ps.paths),
                             "pairs": len(ps.pairs()), "unknown": len(ps.unknown)}
     worst = max((r["query_s"] for r in rules.values()), default=0.0)
-    return {"seconds": seconds, "rules": rules, "max_query_s": worst}
+    return {"seconds": seconds, "cpu_s": cpu, "rules": rules, "max_query_s": worst}
 
 
 def _stage_check(snap: str, other: str | None) -> dict[str, Any]:
@@ -161,15 +164,16 @@ def _stage_check(snap: str, other: str | None) -> dict[str, Any]:
 
     inv, config = _load(snap), _config()
     G = _build(inv, config)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     report = _run_checks(checks, G, config)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     findings = getattr(report, "findings", report)
     try:
         count = len(findings)
     except TypeError:
         count = None
-    return {"seconds": seconds, "findings": count}
+    return {"seconds": seconds, "cpu_s": cpu, "findings": count}
 
 
 def _run_checks(checks, G, config):
@@ -192,13 +196,14 @@ def _stage_diff(snap: str, other: str | None) -> dict[str, Any]:
     if other is None:
         raise RuntimeError("diff needs --other")
     before, after, config = _load(snap), _load(other), _config()
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     result = diff_snapshots(before, after, config)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     data = result.to_dict() if hasattr(result, "to_dict") else {}
     summary = {k: len(v) for k, v in data.items() if isinstance(v, list)}
     timings = getattr(result, "timings", None)
-    return {"seconds": seconds, "exit_code": getattr(result, "exit_code", None), "summary": summary,
+    return {"seconds": seconds, "cpu_s": cpu, "exit_code": getattr(result, "exit_code", None), "summary": summary,
             "timings": dict(timings) if isinstance(timings, dict) else None}
 
 
@@ -354,21 +359,28 @@ def run(sizes: list[str], stages: list[str], seed: int, *, force: bool = False,
             print(f"[{size}] {stage} ...", file=sys.stderr, flush=True)
             entry[stage] = _best(stage, snap, variant if stage == "diff" else None, repeat, timeout)
             print(f"[{size}] {stage}: {_short(entry[stage])}", file=sys.stderr, flush=True)
-        floor = entry.get("floor", {}).get("seconds")
-        build = entry.get("build", {}).get("seconds")
-        if floor and build:
-            entry["build_over_floor"] = build / floor
-        diff = entry.get("diff", {}).get("seconds")
-        if diff and build:
-            entry["diff_over_build"] = diff / build
+        _ratios(entry)
         result["sizes"][size] = entry
     return result
+
+
+def _ratios(entry: dict[str, Any]) -> None:
+    """build / floor and diff / build, on CPU time when both sides have it."""
+    def t(stage: str) -> float | None:
+        m = entry.get(stage, {})
+        return _t(m) if "seconds" in m else None
+
+    floor, build, diff = t("floor"), t("build"), t("diff")
+    if floor and build:
+        entry["build_over_floor"] = build / floor
+    if diff and build:
+        entry["diff_over_build"] = diff / build
 
 
 def _short(m: dict[str, Any]) -> str:
     if "error" in m:
         return "ERROR " + m["error"]
-    return f"{m['seconds']:.2f}s, peak {m['peak_rss_mib']:.0f} MiB"
+    return f"{m['seconds']:.2f}s (CPU {m.get('cpu_s', float('nan')):.2f}s), peak {m['peak_rss_mib']:.0f} MiB"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,7 +391,8 @@ def _cell(m: dict[str, Any] | None) -> str:
         return "—"
     if "error" in m:
         return "n/a"
-    return f"{m['seconds']:.2f} s / {m['peak_rss_mib'] / 1024:.2f} GiB"
+    cpu = f" (CPU {m['cpu_s']:.2f})" if "cpu_s" in m else ""
+    return f"{m['seconds']:.2f} s{cpu} / {m['peak_rss_mib'] / 1024:.2f} GiB"
 
 
 def render_block(result: dict[str, Any]) -> str:
@@ -400,9 +413,10 @@ def render_block(result: dict[str, Any]) -> str:
         lines.append(
             f"| {size} | {e['accounts']:,} | {e['principals']:,} | {e['resources']:,} | {e.get('snapshot_mb', 0):.1f} MB | "
             + " | ".join(_cell(e.get(s)) for s in STAGES) + " |")
-    lines += ["", "Cells are time of the call / peak RSS of the measuring process (which holds the loaded "
-              "inventory and graph the stage needs). n/a: the stage failed or its module has not landed; "
-              "the error is below.", ""]
+    lines += ["", "Cells are wall time of the call (its CPU time: the code is single-threaded, so on an idle "
+              "machine wall ≈ CPU; the difference is other work on the machine) / peak RSS of the measuring "
+              "process (which holds the loaded inventory and graph the stage needs). n/a: the stage failed or "
+              "its module has not landed; the error is below. Targets are judged on CPU time.", ""]
     for size, e in result["sizes"].items():
         notes = []
         b = e.get("build", {})
@@ -438,6 +452,11 @@ def render_block(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _t(m: dict[str, Any]) -> float:
+    """The time a target is judged on: CPU time when measured (robust to a busy machine), else wall."""
+    return m.get("cpu_s", m["seconds"])
+
+
 def _targets(result: dict[str, Any]) -> list[str]:
     out = []
     sizes = result["sizes"]
@@ -448,10 +467,10 @@ def _targets(result: dict[str, Any]) -> list[str]:
     L, M = sizes.get("L", {}), sizes.get("M", {})
     if "seconds" in L.get("build", {}):
         b = L["build"]
-        out.append(f"L build ≤ 60 s: {b['seconds']:.1f} s {mark(b['seconds'] <= 60)}")
+        out.append(f"L build ≤ 60 s: {_t(b):.1f} s {mark(_t(b) <= 60)}")
         out.append(f"L peak ≤ 4 GiB: {b['peak_rss_mib'] / 1024:.2f} GiB {mark(b['peak_rss_mib'] <= 4096)}")
     if "seconds" in M.get("build", {}):
-        out.append(f"M build ≤ 5 s: {M['build']['seconds']:.1f} s {mark(M['build']['seconds'] <= 5)}")
+        out.append(f"M build ≤ 5 s: {_t(M['build']):.1f} s {mark(_t(M['build']) <= 5)}")
     if "max_query_s" in L.get("paths", {}):
         q = L["paths"]["max_query_s"]
         out.append(f"L path query ≤ 1 s: {q:.2f} s {mark(q <= 1)}")
