@@ -129,28 +129,25 @@ def _stage_load(snap: str, other: str | None) -> dict[str, Any]:
             "resources": len(inv.resources), "accounts": len(inv.accounts)}
 
 
-def _stage_build(snap: str, other: str | None) -> dict[str, Any]:
-    inv, config = _load(snap), _config()
+def _timed_build(inv, config) -> tuple[Any, dict[str, Any]]:
     c0, t0 = time.process_time(), time.perf_counter()
     G = _build(inv, config)
-    seconds = time.perf_counter() - t0
-    cpu = time.process_time() - c0
-    return {"seconds": seconds, "cpu_s": cpu, "nodes": G.number_of_nodes(), "edges": G.number_of_edges()}
+    out = {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+           "nodes": G.number_of_nodes(), "edges": G.number_of_edges()}
+    return G, out
 
 
-def _stage_paths(snap: str, other: str | None) -> dict[str, Any]:
+def _paths_on(G, config) -> dict[str, Any]:
+    import dataclasses
+
     from iamreach.analyses.paths import forbidden_paths
 
-    inv, config = _load(snap), _config()
-    G = _build(inv, config)
     c0, t0 = time.process_time(), time.perf_counter()
     result = forbidden_paths(G, config)
     seconds = time.perf_counter() - t0
     cpu = time.process_time() - c0
     rules = {}
     for rule, ps in result.items():  # each rule alone too: the per-query figure
-        import dataclasses
-
         q0 = time.perf_counter()
         forbidden_paths(G, dataclasses.replace(config, forbid=(rule,)))
         rules[rule.name] = {"query_s": time.perf_counter() - q0, "paths": len(ps.paths),
@@ -159,11 +156,9 @@ def _stage_paths(snap: str, other: str | None) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_s": cpu, "rules": rules, "max_query_s": worst}
 
 
-def _stage_check(snap: str, other: str | None) -> dict[str, Any]:
+def _check_on(G, config) -> dict[str, Any]:
     from iamreach.analyses import checks
 
-    inv, config = _load(snap), _config()
-    G = _build(inv, config)
     c0, t0 = time.process_time(), time.perf_counter()
     report = _run_checks(checks, G, config)
     seconds = time.perf_counter() - t0
@@ -174,6 +169,34 @@ def _stage_check(snap: str, other: str | None) -> dict[str, Any]:
     except TypeError:
         count = None
     return {"seconds": seconds, "cpu_s": cpu, "findings": count}
+
+
+def _stage_build(snap: str, other: str | None) -> dict[str, Any]:
+    return _timed_build(_load(snap), _config())[1]
+
+
+def _stage_paths(snap: str, other: str | None) -> dict[str, Any]:
+    config = _config()
+    G, _ = _timed_build(_load(snap), config)
+    return _paths_on(G, config)
+
+
+def _stage_check(snap: str, other: str | None) -> dict[str, Any]:
+    config = _config()
+    G, _ = _timed_build(_load(snap), config)
+    return _check_on(G, config)
+
+
+def _stage_graph(snap: str, other: str | None) -> dict[str, Any]:
+    """build, paths and check in one process (``--share-build``): each timed, each with the peak so far."""
+    config = _config()
+    G, build = _timed_build(_load(snap), config)
+    build["peak_rss_mib"] = _peak_rss_mib()
+    paths = _paths_on(G, config)
+    paths["peak_rss_mib"] = _peak_rss_mib()
+    check = _check_on(G, config)
+    check["peak_rss_mib"] = _peak_rss_mib()
+    return {"build": build, "paths": paths, "check": check, "seconds": build["seconds"]}
 
 
 def _run_checks(checks, G, config):
@@ -208,7 +231,7 @@ def _stage_diff(snap: str, other: str | None) -> dict[str, Any]:
 
 
 _CHILD = {"floor": _stage_floor, "load": _stage_load, "build": _stage_build, "paths": _stage_paths,
-          "check": _stage_check, "diff": _stage_diff}
+          "check": _stage_check, "diff": _stage_diff, "graph": _stage_graph}
 
 
 def _child(stage: str, snap: str, other: str | None, profile: str | None) -> int:
@@ -343,7 +366,7 @@ def _best(stage: str, snap: Path, other: Path | None, repeat: int, timeout: floa
 
 
 def run(sizes: list[str], stages: list[str], seed: int, *, force: bool = False,
-        timeout: float = 3600.0, repeat: int = 1) -> dict[str, Any]:
+        timeout: float = 3600.0, repeat: int = 1, share_build: bool = False) -> dict[str, Any]:
     """Generate (if needed) and measure every stage of every size (best of ``repeat``)."""
     result: dict[str, Any] = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ"), "seed": seed,
                               "machine": machine_info(), "sizes": {}, "repeat": repeat,
@@ -355,7 +378,17 @@ def run(sizes: list[str], stages: list[str], seed: int, *, force: bool = False,
                                  "commit": result["machine"]["commit"]}
         entry.update(_generate(size, seed, force))
         snap, variant = _snapshot_paths(size, seed)
+        shared = [s for s in ("build", "paths", "check") if s in stages] if share_build else []
+        if shared:
+            print(f"[{size}] build+paths+check in one process ...", file=sys.stderr, flush=True)
+            m = _best("graph", snap, None, repeat, timeout)
+            for stage in shared:
+                entry[stage] = m.get(stage, m) if "error" not in m else m
+                entry[stage]["shared_process"] = True
+                print(f"[{size}] {stage}: {_short(entry[stage])}", file=sys.stderr, flush=True)
         for stage in stages:
+            if stage in shared:
+                continue
             print(f"[{size}] {stage} ...", file=sys.stderr, flush=True)
             entry[stage] = _best(stage, snap, variant if stage == "diff" else None, repeat, timeout)
             print(f"[{size}] {stage}: {_short(entry[stage])}", file=sys.stderr, flush=True)
@@ -586,6 +619,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="regenerate snapshots even if present")
     p.add_argument("--timeout", type=float, default=3600.0, help="per-measurement timeout, seconds")
     p.add_argument("--repeat", type=int, default=1, help="fresh-process runs per measurement; the fastest counts")
+    p.add_argument("--share-build", action="store_true",
+                   help="measure build, paths and check in one process (one build instead of three)")
     p.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md or the plot")
     p.add_argument("--plot-only", action="store_true", help="redraw the plot from benchmarks/out/results.json")
     p.add_argument("--profile", metavar="STAGE", help="profile one stage with pyinstrument (per size)")
@@ -620,7 +655,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run.py: unknown stage(s) {bad}; expected {list(STAGES)}", file=sys.stderr)
         return 2
     result = _merge_previous(run(sizes, stages, args.seed, force=args.force, timeout=args.timeout,
-                                 repeat=args.repeat))
+                                 repeat=args.repeat, share_build=args.share_build))
     (OUT / "results.json").write_text(json.dumps(result, indent=2) + "\n")
     print(render_block(result))
     if not args.no_doc:
