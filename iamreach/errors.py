@@ -51,7 +51,8 @@ class IamreachError(Exception):
         return self
 
     def __str__(self) -> str:
-        parts = [p for p in (self.file, self.field) if p]
+        # file and field can come from the input itself (a JSON key, a path): keep them on one line
+        parts = [" ".join(str(p).splitlines()) for p in (self.file, self.field) if p]
         return ": ".join([*parts, self.message])
 
 
