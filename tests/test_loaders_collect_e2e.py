@@ -211,7 +211,10 @@ def test_interrupted_collect_leaves_no_file(org, tmp_path, sig):
     out = tmp_path / "interrupted.json.gz"
     proc = subprocess.Popen([*IAMREACH, "collect", "--org", "--max-workers", "2", "-o", str(out)],
                             env=org["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)
+    # wait until the worker pool runs (more than one thread): the collection is under way
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and len(os.listdir(f"/proc/{proc.pid}/task")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert proc.poll() is None, "the collection finished before it could be interrupted"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
