@@ -218,3 +218,15 @@ def test_literal_escapes_in_like_patterns():
     assert _decide("StringLike", "s3:prefix", "a${*}b", "aXb") == D
     assert _decide("StringLike", "s3:prefix", "a${?}b", "a?b") == A
     assert _decide("StringLike", "s3:prefix", "a${$}b", "a$b") == A
+
+
+def test_out_of_range_numbers_never_crash():
+    """JSON integers beyond float range: a PolicyError in a policy, no match in a context."""
+    with pytest.raises(PolicyError, match="expects a number"):
+        parse_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+                                     "Condition": {"NumericLessThan": {"k:n": 10**400}}}]})
+    with pytest.raises(PolicyError, match="expects a date"):
+        parse_policy({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+                                     "Condition": {"DateLessThan": {"k:d": "9" * 400}}}]})
+    assert _decide("NumericLessThan", "k:n", "5", 10**400) == D
+    assert _decide("DateLessThan", "k:d", "5", 10**400) == D

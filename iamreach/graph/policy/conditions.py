@@ -88,7 +88,10 @@ def _parse_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        f = float(value)
+        try:
+            f = float(value)
+        except OverflowError:
+            return None
         return f if math.isfinite(f) else None
     if isinstance(value, str):
         try:
@@ -113,13 +116,17 @@ def _parse_date(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        f = float(value)
+        try:
+            f = float(value)
+        except OverflowError:
+            return None
         return f if math.isfinite(f) else None
     if not isinstance(value, str):
         return None
     text = value.strip()
     if re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return float(text)
+        f = float(text)
+        return f if math.isfinite(f) else None
     m = _ISO.match(text)
     if not m:
         return None
@@ -158,6 +165,11 @@ def _parse_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         except ValueError:
             return None
         return net.network_address if net.num_addresses == 1 else None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _split_arn(text: str) -> list[str] | None:
@@ -433,7 +445,7 @@ def compile_clause(operator: str, key: str, raw: Any, *, variables: bool, field:
             x = parse(v)
             if x is None:
                 kind = "number" if family.startswith("Numeric") else "date (ISO 8601 or epoch seconds)"
-                raise PolicyError(f"{canonical} expects a {kind}, got {v!r}", field=where)
+                raise PolicyError(f"{canonical} expects a {kind}, got {_short(v)}", field=where)
             out.append(x)
         c._compiled = out
         return c
@@ -442,7 +454,7 @@ def compile_clause(operator: str, key: str, raw: Any, *, variables: bool, field:
         for v in values:
             b = _parse_binary(v)
             if b is None:
-                raise PolicyError(f"BinaryEquals expects base64 text, got {v!r}", field=where)
+                raise PolicyError(f"BinaryEquals expects base64 text, got {_short(v)}", field=where)
             out_b.append(b)
         c._compiled = out_b
         return c
@@ -452,7 +464,7 @@ def compile_clause(operator: str, key: str, raw: Any, *, variables: bool, field:
             try:
                 nets.append(ipaddress.ip_network(value_to_str(v).strip(), strict=False))
             except ValueError:
-                raise PolicyError(f"{canonical} expects an IP address or CIDR, got {v!r}", field=where) from None
+                raise PolicyError(f"{canonical} expects an IP address or CIDR, got {_short(v)}", field=where) from None
         c._compiled = nets
         return c
     # String-ish families: values may hold variables.
