@@ -221,3 +221,21 @@ def test_interrupted_collect_leaves_no_file(org, tmp_path, sig):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert list(tmp_path.iterdir()) == []  # neither the output nor a stray temp file
+
+
+def test_org_accounts_filter(org, tmp_path):
+    ids = org["ids"]
+    out = tmp_path / "prod.json"
+    proc = subprocess.run([*IAMREACH, "collect", "--org", "--accounts", ids["production"], "--services", "iam,s3",
+                           "--quiet", "-o", str(out)], env=org["env"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    inv = snapshot.load(out)
+    assert {p.account for p in inv.principals} == {ids["production"]}
+    assert {r.account for r in inv.resources} == {ids["production"]}
+    accounts = {a.id: a for a in inv.accounts}  # the organization's facts cover every account ...
+    assert set(accounts) == {ids["management"], ids["production"], ids["synthetic"]}
+    assert accounts[ids["production"]].regions == ["us-east-1"]  # ... only one was collected
+    assert accounts[ids["synthetic"]].regions == [] and inv.meta["accounts"] == [ids["production"]]
+    bad = subprocess.run([*IAMREACH, "collect", "--org", "--accounts", "999999999999", "-o", str(tmp_path / "x")],
+                         env=org["env"], capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "not active members" in bad.stderr
