@@ -185,3 +185,11 @@ def test_cli_diff_bad_snapshot_exits_2(tmp_path):
                           timeout=60)
     assert proc.returncode == 2 and str(bad) in proc.stderr and "content hash" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_parallel_and_sequential_sides_agree(plan_snapshots, plan_diff):
+    before, after = plan_snapshots
+    sequential = diff_snapshots(before, after, parallel=False)
+    assert sequential.timings["parallel"] is False
+    assert plan_diff.timings["parallel"] is ((os.cpu_count() or 1) >= 2)
+    assert json.dumps(sequential.to_dict(), sort_keys=True) == json.dumps(plan_diff.to_dict(), sort_keys=True)

@@ -31,6 +31,9 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
 import re
 import time
 from collections import deque
@@ -82,17 +85,33 @@ def edge_signature(data: dict) -> bytes:
     })
 
 
-def _edge_index(G) -> dict[tuple[str, str, str], tuple[bytes, dict]]:
-    """(u, v, kind) -> (signature of all its parallel edges, the data of the best one)."""
+def _digest(sig: bytes) -> bytes:
+    return hashlib.blake2b(sig, digest_size=12).digest()
+
+
+def _edge_index(G, zones: list[tuple[str, set[str], set[str]]]) -> dict[tuple[str, str, str], tuple[bytes, dict | None]]:
+    """(u, v, kind) -> (digest of all its parallel edges, data of the best one when it lies in a zone).
+
+    Only edges between a rule's sources and targets keep their data (they are the ones reported);
+    the others keep just the digest that says whether they changed.
+    """
     groups: dict[tuple[str, str, str], list[dict]] = {}
     for u, v, d in G.edges(data=True):
         groups.setdefault((u, v, str(d.get("kind"))), []).append(d)
     out = {}
     for key, datas in groups.items():
-        sigs = sorted(edge_signature(d) for d in datas)
-        best = next((d for d in datas if d.get("decision") == "allowed"), datas[0])
-        out[key] = (b"|".join(sigs), best)
+        sig = _digest(b"|".join(sorted(edge_signature(d) for d in datas)))
+        u, v, kind = key
+        relevant = kind not in _NON_TRAVERSABLE and any(u in fwd and v in back for _, fwd, back in zones)
+        best = next((d for d in datas if d.get("decision") == "allowed"), datas[0]) if relevant else None
+        out[key] = (sig, _plain(best) if best is not None else None)
     return out
+
+
+def _plain(data: dict) -> dict:
+    """Edge data without the graph's object references (picklable, JSON-able)."""
+    return {k: data.get(k) for k in ("kind", "decision", "actions", "ports", "method", "reason", "evidence",
+                                     "conditions")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +366,34 @@ def _hops(path: Path, other: dict, mine: dict, locate: _Locator | None, missing:
     return tuple(out)
 
 
+@dataclass
+class _Side:
+    """Everything the diff needs from one graph: small, picklable (it may come from another process)."""
+
+    paths: dict[str, PathSet]
+    index: dict[tuple[str, str, str], tuple[bytes, dict | None]]
+    zones: dict[str, tuple[set[str], set[str]]]
+    report: Any
+    nodes: int
+    edges: int
+    seconds: float
+
+
+def _summarize(G, cfg, *, checks: bool, max_hops: int, max_paths: int) -> _Side:
+    from iamreach.analyses.paths import forbidden_paths
+
+    t0 = time.perf_counter()
+    fp = forbidden_paths(G, cfg, max_hops=max_hops, max_paths=max_paths)
+    zones = {}
+    for rule in cfg.forbid:
+        src, tgt = _ends(G, rule)
+        zones[rule.name] = (_reach(G, src, True), _reach(G, tgt, False))
+    index = _edge_index(G, [(n, f, b) for n, (f, b) in zones.items()])
+    report = _run_checks(G, cfg) if checks else None
+    return _Side({rule.name: fp[rule] for rule in cfg.forbid}, index, zones, report, G.number_of_nodes(),
+                 G.number_of_edges(), round(time.perf_counter() - t0, 3))
+
+
 def _rule_diff(rule, ps_b: PathSet, ps_a: PathSet, idx_b: dict, idx_a: dict,
                loc_b: _Locator, loc_a: _Locator) -> RuleDiff:
     pairs_b, pairs_a = _pairs(ps_b), _pairs(ps_a)
@@ -376,13 +423,8 @@ def _rule_diff(rule, ps_b: PathSet, ps_a: PathSet, idx_b: dict, idx_a: dict,
                     tuple(escalated), tuple(relaxed), tuple(sorted(unk_a - unk_b)), tuple(sorted(unk_b - unk_a)))
 
 
-def _edge_changes(G_b, G_a, idx_b: dict, idx_a: dict, rules, loc_a: _Locator, loc_b: _Locator) -> list[EdgeChange]:
-    zones = []
-    for rule in rules:
-        src_b, tgt_b = _ends(G_b, rule)
-        src_a, tgt_a = _ends(G_a, rule)
-        zones.append((rule.name, _reach(G_b, src_b, True), _reach(G_b, tgt_b, False),
-                      _reach(G_a, src_a, True), _reach(G_a, tgt_a, False)))
+def _edge_changes(side_b: _Side, side_a: _Side, loc_a: _Locator, loc_b: _Locator) -> list[EdgeChange]:
+    idx_b, idx_a = side_b.index, side_a.index
     out = []
     for key in sorted(idx_b.keys() | idx_a.keys()):
         b, a = idx_b.get(key), idx_a.get(key)
@@ -393,28 +435,25 @@ def _edge_changes(G_b, G_a, idx_b: dict, idx_a: dict, rules, loc_a: _Locator, lo
             continue
         change = "added" if b is None else "removed" if a is None else "changed"
         names = []
-        for name, fwd_b, back_b, fwd_a, back_a in zones:
-            on_after = a is not None and u in fwd_a and v in back_a
-            on_before = b is not None and u in fwd_b and v in back_b
-            if on_after or on_before:
+        for name in side_a.zones.keys() | side_b.zones.keys():
+            fwd_a, back_a = side_a.zones.get(name, ((), ()))
+            fwd_b, back_b = side_b.zones.get(name, ((), ()))
+            if (a is not None and u in fwd_a and v in back_a) or (b is not None and u in fwd_b and v in back_b):
                 names.append(name)
         if names:
+            data = (b if change == "removed" else a)[1] or {}
             locate = loc_b if change == "removed" else loc_a
-            data = (b if change == "removed" else a)[1]
-            out.append(EdgeChange(u, v, kind, change, b[1] if b else None, a[1] if a else None, tuple(names),
-                                  locate((u, v), data.get("evidence"))))
+            out.append(EdgeChange(u, v, kind, change, b[1] if b else None, a[1] if a else None,
+                                  tuple(sorted(names)), locate((u, v), data.get("evidence"))))
     return sorted(out, key=EdgeChange.sort_key)
 
 
-def _run_checks(G_b, G_a, config, same: bool):
+def _run_checks(G, config):
     try:
         from iamreach.analyses.checks import default_registry
-    except ImportError:  # checks not installed in this build: paths only
+    except ImportError:  # checks not in this build: paths only
         return None
-    registry = default_registry()
-    rep_a = registry.run(G_a, config)
-    rep_b = rep_a if same else registry.run(G_b, config)
-    return rep_b, rep_a
+    return default_registry().run(G, config)
 
 
 def _with_location(finding, locate: _Locator):
@@ -431,6 +470,41 @@ def _with_location(finding, locate: _Locator):
     return Finding(**{**finding.to_kwargs(), "location": Location(loc["file"], loc.get("line"))})
 
 
+def _combine(side_b: _Side, side_a: _Side, inv_b, inv_a, cfg, fail_on: str, timings: dict) -> DiffResult:
+    loc_a, loc_b = _Locator(inv_a), _Locator(inv_b)
+    t0 = time.perf_counter()
+    rules = tuple(_rule_diff(rule, side_b.paths[rule.name], side_a.paths[rule.name], side_b.index, side_a.index,
+                             loc_b, loc_a) for rule in cfg.forbid)
+    edges = tuple(_edge_changes(side_b, side_a, loc_a, loc_b))
+    new, resolved, infos, ran = (), (), (), False
+    if side_a.report is not None and side_b.report is not None:
+        fps_b = {f.fingerprint for f in side_b.report.findings}
+        fps_a = {f.fingerprint for f in side_a.report.findings}
+        new = tuple(sorted((_with_location(f, loc_a) for f in side_a.report.findings if f.fingerprint not in fps_b),
+                           key=lambda f: f.sort_key()))
+        resolved = tuple(sorted((f for f in side_b.report.findings if f.fingerprint not in fps_a),
+                                key=lambda f: f.sort_key()))
+        infos, ran = side_a.report.checks, True
+    timings = {**timings, "before_s": side_b.seconds, "after_s": side_a.seconds,
+               "compare_s": round(time.perf_counter() - t0, 3)}
+    summary = {
+        "opened": sum(len(r.opened) for r in rules), "closed": sum(len(r.closed) for r in rules),
+        "escalated": sum(len(r.escalated) for r in rules), "relaxed": sum(len(r.relaxed) for r in rules),
+        "findings_new": len(new), "findings_resolved": len(resolved), "edges": len(edges),
+        "nodes_before": side_b.nodes, "nodes_after": side_a.nodes,
+        "edges_before": side_b.edges, "edges_after": side_a.edges,
+    }
+    return DiffResult(rules=rules, edges=edges, findings_new=new, findings_resolved=resolved, checks=infos,
+                      checks_ran=ran, fail_on=fail_on, summary=summary, timings=timings)
+
+
+def _check_fail_on(fail_on: str) -> None:
+    if fail_on not in _SEVERITIES:
+        from iamreach.errors import InputError
+
+        raise InputError(f"expected one of {list(_SEVERITIES)}, got {fail_on!r}", field="--fail-on")
+
+
 def diff_graphs(G_before, G_after, config=None, *, checks: bool = True, fail_on: str = "high",
                 max_hops: int = 8, max_paths: int = 200) -> DiffResult:
     """Diff two graphs built by :func:`iamreach.graph.builder.build_graph` (neither is modified).
@@ -445,70 +519,86 @@ def diff_graphs(G_before, G_after, config=None, *, checks: bool = True, fail_on:
     fail_on : str
         Lowest severity of a new failing finding that makes :attr:`DiffResult.exit_code` 1.
     """
-    from iamreach.analyses.paths import forbidden_paths
     from iamreach.config import Config
 
-    if fail_on not in _SEVERITIES:
-        from iamreach.errors import InputError
-
-        raise InputError(f"expected one of {list(_SEVERITIES)}, got {fail_on!r}", field="--fail-on")
+    _check_fail_on(fail_on)
     cfg = config or G_after.graph.get("config") or Config.default()
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    same = G_before is G_after
-    fp_a = forbidden_paths(G_after, cfg, max_hops=max_hops, max_paths=max_paths)
-    fp_b = fp_a if same else forbidden_paths(G_before, cfg, max_hops=max_hops, max_paths=max_paths)
-    idx_a = _edge_index(G_after)
-    idx_b = idx_a if same else _edge_index(G_before)
-    timings["paths_s"] = round(time.perf_counter() - t0, 3)
-    loc_a = _Locator(G_after.graph.get("inventory"))
-    loc_b = _Locator(G_before.graph.get("inventory"))
-    rules = tuple(_rule_diff(rule, fp_b[rule], fp_a[rule], idx_b, idx_a, loc_b, loc_a) for rule in cfg.forbid)
-    t1 = time.perf_counter()
-    edges = tuple(_edge_changes(G_before, G_after, idx_b, idx_a, cfg.forbid, loc_a, loc_b))
-    timings["edges_s"] = round(time.perf_counter() - t1, 3)
-    new, resolved, infos, ran = (), (), (), False
-    if checks:
-        t2 = time.perf_counter()
-        reports = _run_checks(G_before, G_after, cfg, same)
-        if reports is not None:
-            rep_b, rep_a = reports
-            fps_b = {f.fingerprint for f in rep_b.findings}
-            fps_a = {f.fingerprint for f in rep_a.findings}
-            new = tuple(sorted((_with_location(f, loc_a) for f in rep_a.findings if f.fingerprint not in fps_b),
-                               key=lambda f: f.sort_key()))
-            resolved = tuple(sorted((f for f in rep_b.findings if f.fingerprint not in fps_a),
-                                    key=lambda f: f.sort_key()))
-            infos, ran = rep_a.checks, True
-        timings["checks_s"] = round(time.perf_counter() - t2, 3)
-    summary = {
-        "opened": sum(len(r.opened) for r in rules), "closed": sum(len(r.closed) for r in rules),
-        "escalated": sum(len(r.escalated) for r in rules), "relaxed": sum(len(r.relaxed) for r in rules),
-        "findings_new": len(new), "findings_resolved": len(resolved), "edges": len(edges),
-        "nodes_before": G_before.number_of_nodes(), "nodes_after": G_after.number_of_nodes(),
-        "edges_before": G_before.number_of_edges(), "edges_after": G_after.number_of_edges(),
-    }
-    return DiffResult(rules=rules, edges=edges, findings_new=new, findings_resolved=resolved, checks=infos,
-                      checks_ran=ran, fail_on=fail_on, summary=summary, timings=timings)
+    opts = {"checks": checks, "max_hops": max_hops, "max_paths": max_paths}
+    side_a = _summarize(G_after, cfg, **opts)
+    side_b = side_a if G_before is G_after else _summarize(G_before, cfg, **opts)
+    return _combine(side_b, side_a, G_before.graph.get("inventory"), G_after.graph.get("inventory"), cfg,
+                    fail_on, {})
+
+
+def _side_of(inv, cfg, opts: dict) -> _Side:
+    from iamreach.graph.builder import build_graph
+
+    return _summarize(build_graph(inv, cfg), cfg, **opts)
+
+
+def _fork_side(inv, cfg, opts: dict):
+    """Start summarizing ``inv`` in a forked child; return a receiver, or None when forking is not possible."""
+    if os.environ.get("IAMREACH_DIFF_PARALLEL", "1") == "0" or (os.cpu_count() or 1) < 2:
+        return None
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform
+        return None
+    recv, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send(("ok", _side_of(inv, cfg, opts)))
+        except BaseException as exc:  # report any failure to the parent, which recomputes in-process
+            send.send(("error", f"{type(exc).__name__}: {exc}"))
+        finally:
+            send.close()
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+
+    def receive() -> _Side | None:
+        try:
+            status, value = recv.recv()
+        except (EOFError, OSError):
+            status, value = "error", "child exited"
+        finally:
+            recv.close()
+            proc.join()
+        return value if status == "ok" else None
+    return receive
 
 
 def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: str = "high",
-                   max_hops: int = 8, max_paths: int = 200) -> DiffResult:
+                   max_hops: int = 8, max_paths: int = 200, parallel: bool = True) -> DiffResult:
     """Build the graphs of two inventories and diff them (see :func:`diff_graphs`).
 
-    When both inventories have the same content hash the graph is built once and reused.
-    ``DiffResult.timings`` records the build and analysis times.
+    What did not change is not redone: identical inventories (same content hash) are built and
+    analysed once. Otherwise the *before* side is built and summarized in a forked process while
+    this one does the *after* side (``parallel=False`` or ``IAMREACH_DIFF_PARALLEL=0`` turns that
+    off; platforms without ``fork`` run the sides one after the other), so on two cores a diff
+    costs about one build. Only compact summaries cross the process boundary: the forbidden-pair
+    path sets, the edge digests, the data of the edges between a rule's ends and the check
+    report. ``DiffResult.timings`` records where the time went.
     """
     from iamreach.config import Config
-    from iamreach.graph.builder import build_graph
     from iamreach.snapshot import content_hash
 
+    _check_fail_on(fail_on)
     cfg = config or Config.default()
+    opts = {"checks": checks, "max_hops": max_hops, "max_paths": max_paths}
     t0 = time.perf_counter()
     same = content_hash(before.to_dict()) == content_hash(after.to_dict())
-    G_b = build_graph(before, cfg)
-    G_a = G_b if same else build_graph(after, cfg)
-    build_s = round(time.perf_counter() - t0, 3)
-    result = diff_graphs(G_b, G_a, cfg, checks=checks, fail_on=fail_on, max_hops=max_hops, max_paths=max_paths)
-    timings = {"build_s": build_s, **result.timings, "reused_graph": same}
-    return DiffResult(**{**{f: getattr(result, f) for f in result.__dataclass_fields__}, "timings": timings})
+    timings: dict[str, Any] = {"reused_graph": same, "parallel": False}
+    if same:
+        side_a = side_b = _side_of(after, cfg, opts)
+    else:
+        receive = _fork_side(before, cfg, opts) if parallel else None
+        side_a = _side_of(after, cfg, opts)
+        side_b = receive() if receive is not None else None
+        timings["parallel"] = side_b is not None
+        if side_b is None:
+            side_b = _side_of(before, cfg, opts)
+    timings["sides_s"] = round(time.perf_counter() - t0, 3)
+    return _combine(side_b, side_a, before, after, cfg, fail_on, timings)
