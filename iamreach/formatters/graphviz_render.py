@@ -1,6 +1,9 @@
 """Turn DOT source into SVG or PNG with Debian's Graphviz (through the ``graphviz`` package).
 
-If the ``dot`` program is missing the error says exactly how to install it.
+If the ``dot`` program is missing the error says exactly how to install it. Layout is bounded
+in time: ``dot``'s layered layout can take minutes on graphs with long chains of dependent
+edges, so after ``timeout`` seconds it is stopped and the force-directed ``sfdp`` engine (which
+lays out thousands of nodes in about a second) draws the picture instead.
 
 Examples
 --------
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import graphviz
@@ -21,7 +25,9 @@ from iamreach.fileio import atomic_write_bytes
 
 __all__ = [
     "GraphvizMissingError",
+    "RenderTimeoutError",
     "APT_COMMAND",
+    "DEFAULT_TIMEOUT",
     "FORMATS",
     "dot_available",
     "render",
@@ -31,6 +37,9 @@ __all__ = [
 ]
 
 APT_COMMAND = "apt-get install -y graphviz"
+#: Seconds ``dot`` may take before the fallback engine draws the picture.
+DEFAULT_TIMEOUT = 20.0
+_FALLBACK_ENGINE = "sfdp"
 #: File extensions we write, mapped to Graphviz output formats ("dot" = the source itself).
 FORMATS = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
 
@@ -45,31 +54,57 @@ class GraphvizMissingError(IamreachError):
         )
 
 
+class RenderTimeoutError(IamreachError):
+    """Graphviz did not finish laying out the picture in time (with either engine)."""
+
+
 def dot_available() -> bool:
     """Is Graphviz's ``dot`` on ``PATH``?"""
     return shutil.which("dot") is not None
 
 
-def render(source: str, fmt: str = "svg", *, engine: str = "dot") -> bytes:
+def _run(source: str, fmt: str, engine: str, timeout: float | None, extra: tuple[str, ...] = ()) -> bytes:
+    if engine not in graphviz.ENGINES or fmt not in graphviz.FORMATS:
+        raise InputError(f"unknown Graphviz engine {engine!r} or format {fmt!r}")
+    cmd = ["dot", f"-K{engine}", f"-T{fmt}", *extra]
+    try:
+        proc = subprocess.run(cmd, input=source.encode("utf-8"), capture_output=True, timeout=timeout,
+                              check=False)
+    except FileNotFoundError:
+        raise GraphvizMissingError() from None
+    except subprocess.TimeoutExpired:
+        raise RenderTimeoutError(f"Graphviz ({engine}) took more than {timeout:g} s to lay out the picture; "
+                                 "draw fewer nodes (--max-nodes, --from/--to, --around)") from None
+    if proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", "replace")
+        first = next((line for line in stderr.splitlines() if line.strip() and "Warning" not in line), "no message")
+        raise IamreachError(f"Graphviz failed to draw the picture: {first}")
+    return proc.stdout
+
+
+def render(source: str, fmt: str = "svg", *, engine: str = "dot", timeout: float | None = DEFAULT_TIMEOUT) -> bytes:
     """Lay out and draw DOT ``source``; return the bytes of format ``fmt`` (``svg``, ``png``...).
+
+    When ``dot`` exceeds ``timeout`` seconds, the ``sfdp`` engine draws the picture instead
+    (same nodes, edges, labels and colours; no layers), bounded by the same timeout.
 
     Raises
     ------
     GraphvizMissingError
         When ``dot`` is not installed.
+    RenderTimeoutError
+        When neither engine finishes in time.
     IamreachError
         When Graphviz rejects the source (with its first error line).
     """
     if fmt == "dot":
         return source.encode("utf-8")
     try:
-        return graphviz.Source(source, engine=engine).pipe(format=fmt, quiet=True)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizMissingError() from None
-    except graphviz.CalledProcessError as exc:
-        stderr = exc.stderr.decode("utf-8", "replace") if isinstance(exc.stderr, bytes) else str(exc.stderr or "")
-        first = next((line for line in stderr.splitlines() if line.strip()), "no message")
-        raise IamreachError(f"Graphviz failed to draw the picture: {first}") from None
+        return _run(source, fmt, engine, timeout)
+    except RenderTimeoutError:
+        if engine == _FALLBACK_ENGINE:
+            raise
+        return _run(source, fmt, _FALLBACK_ENGINE, timeout, ("-Goverlap=prism", "-Gsep=+6"))
 
 
 def render_svg_text(source: str) -> str:
