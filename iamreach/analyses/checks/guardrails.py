@@ -24,6 +24,8 @@ from iamreach.analyses.checks._common import (
 )
 from iamreach.analyses.checks.registry import check
 from iamreach.analyses.report import Finding
+from iamreach.errors import PolicyError
+from iamreach.graph.policy import Decision, Request, evaluate, parse_policy
 
 __all__ = ["scp_guardrail", "PROBES", "guardrail_scp"]
 
@@ -63,8 +65,6 @@ def guardrail_scp(production_accounts: list[str]) -> dict:
 
 def _levels(inv: Any, account: str, type_: str, parse: Any, unreadable: list[dict]) -> tuple[tuple, ...]:
     """Policies per level (root, OUs, account) of ``account``; unparseable ones go to ``unreadable``."""
-    from iamreach.errors import PolicyError
-
     acct = inv.account(account) if inv is not None else None
     policies = [p for p in getattr(inv, "org_policies", ()) or () if p.type.upper() == type_]
     if acct is None or not acct.ou_path or not policies:
@@ -147,8 +147,6 @@ def _context(G: Any, principal: str, account: str, resource_account: str) -> dic
     principals outside the production OU paths.""",
 )
 def scp_guardrail(G: Any, config: Any) -> Iterator[Finding]:
-    from iamreach.graph.policy import Decision, Request, evaluate, parse_policy
-
     meta = scp_guardrail.meta
     inv = G.graph.get("inventory")
     synthetic = sorted(accounts_labelled(G, "synthetic"))
