@@ -167,3 +167,13 @@ def test_empty_report_renders_in_every_format():
     for name in FORMATS:
         assert get_formatter(name).render(empty)
     assert "no findings" in markdown.render(empty)
+
+
+def test_markdown_fits_a_pull_request_comment():
+    from iamreach.analyses.report import Finding
+
+    many = tuple(Finding(check_id="IAMR-013", title="t", status="fail", severity="high",
+                         resource=f"arn:aws:s3:::bucket-{i:04d}", account=None, message="m" * 400,
+                         remediation="r" * 400) for i in range(400))
+    out = markdown.render(Report(findings=many))
+    assert len(out) <= markdown.MAX_CHARS and "more (see the JSON or SARIF report)" in out

@@ -19,8 +19,10 @@ from iamreach.analyses.results import Path
 
 __all__ = ["render", "mermaid_label", "table_cell", "mermaid"]
 
-#: Rows shown in the findings table (a PR comment holds at most 65536 characters).
+#: Rows shown in the findings table at most.
 MAX_ROWS = 100
+#: A PR comment holds at most 65536 characters: fewer rows are shown until the text fits.
+MAX_CHARS = 60000
 _ICON = {"critical": "🟥", "high": "🟧", "medium": "🟨", "low": "🟦", "info": "⬜"}
 
 
@@ -86,7 +88,16 @@ def _worst_path(report: Report) -> tuple[Finding, Path] | None:
 
 
 def render(report: Report) -> str:
-    """The report as GitHub-flavoured Markdown."""
+    """The report as GitHub-flavoured Markdown (at most :data:`MAX_CHARS` characters when it can)."""
+    rows = MAX_ROWS
+    text = _render(report, rows)
+    while len(text) > MAX_CHARS and rows > 5:
+        rows //= 2
+        text = _render(report, rows)
+    return text
+
+
+def _render(report: Report, max_rows: int) -> str:
     counts = report.counts()
     fails = sum(c["fail"] for c in counts.values())
     unknowns = sum(c["unknown"] for c in counts.values())
@@ -99,18 +110,18 @@ def render(report: Report) -> str:
         out.append(f"| {_ICON[sev]} {sev} | {counts[sev]['fail']} | {counts[sev]['unknown']} |")
     if report.findings:
         out += ["", "### Findings", "", "| Severity | Check | Status | Resource | Message |", "|---|---|---|---|---|"]
-        for f in report.findings[:MAX_ROWS]:
+        for f in report.findings[:max_rows]:
             out.append(f"| {_ICON[f.severity]} {f.severity} | {f.check_id} | {f.status} | {_code(f.resource)} | "
                        f"{table_cell(f.message)} |")
-        if len(report.findings) > MAX_ROWS:
-            out += ["", f"… and {len(report.findings) - MAX_ROWS} more (see the JSON or SARIF report)."]
+        if len(report.findings) > max_rows:
+            out += ["", f"… and {len(report.findings) - max_rows} more (see the JSON or SARIF report)."]
     worst = _worst_path(report)
     if worst is not None:
         f, p = worst
         out += ["", f"### Worst path ({f.check_id}, {f.severity})", "",
                 f"{table_cell(p.source)} → {table_cell(p.target)} in {len(p)} hop(s), {p.decision}.", "",
                 "```mermaid", mermaid(p), "```"]
-    fixes = report.findings[:MAX_ROWS]
+    fixes = report.findings[:max_rows]
     if fixes:
         out += ["", "<details><summary>Remediation</summary>", ""]
         for f in fixes:
