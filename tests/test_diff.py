@@ -193,3 +193,13 @@ def test_parallel_and_sequential_sides_agree(plan_snapshots, plan_diff):
     assert sequential.timings["parallel"] is False
     assert plan_diff.timings["parallel"] is ((os.cpu_count() or 1) >= 2)
     assert json.dumps(sequential.to_dict(), sort_keys=True) == json.dumps(plan_diff.to_dict(), sort_keys=True)
+
+
+def test_plan_diff_network_hop_points_at_the_database_ingress_change(plan_snapshots, plan_diff):
+    _, after = plan_snapshots
+    fn, db = _arn(after, "lambda_function", "synthetic-etl"), _arn(after, "rds_instance", "prod-phi-db")
+    (rule,) = plan_diff.rules
+    (change,) = [c for c in rule.opened if c.pair == (fn, db)]
+    (hop,) = change.paths[0]
+    assert hop.hop.kind == "can_connect" and hop.status == "added" and hop.hop.ports == ("tcp/5432",)
+    assert hop.location["terraform_address"] in {"aws_security_group.db", "aws_vpc_security_group_ingress_rule.db_from_app"}

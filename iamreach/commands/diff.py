@@ -156,9 +156,9 @@ def render_markdown(result: DiffResult, args: Any = None) -> str:
                         f"`{c.pair[0]}` → `{c.pair[1]}`, decision {c.decision_before or '—'} → "
                         f"{c.decision_after or '—'}", "",
                         "| # | hop | change | actions / ports | Terraform |", "|---|---|---|---|---|"]
-                for h in (c.paths[0] if c.paths else ()):
+                for n, h in enumerate(c.paths[0] if c.paths else (), 1):
                     what = ", ".join(h.hop.actions[:4]) or ", ".join(h.hop.ports)
-                    out.append(f"| | `{_short(h.hop.source)}` —{h.hop.kind}→ `{_short(h.hop.target)}` | {h.status} "
+                    out.append(f"| {n} | `{_short(h.hop.source)}` —{h.hop.kind}→ `{_short(h.hop.target)}` | {h.status} "
                                f"| {_md(what)} | {_md(_where(h.location))} |")
     if result.checks_ran:
         out += ["", "### Findings", "", "| change | check | severity | resource | message |", "|---|---|---|---|---|"]
