@@ -283,3 +283,46 @@ def test_counted_module_instances_resolve_references_inside_their_module():
     (role,) = result.after.principals
     assert role.arn == "arn:aws:iam::111122223333:role/role-a" and "p" in role.inline_policies
     assert not result.meta["unresolved"]
+
+
+def test_configured_role_blocks_unknown_until_apply_stay_conservative():
+    plan = {"format_version": "1.2", "resource_changes": [
+        {"address": "aws_iam_policy.p", "type": "aws_iam_policy", "name": "p", "mode": "managed",
+         "change": {"actions": ["create"], "before": None,
+                    "after": {"name": "p", "path": "/", "policy": '{"Statement": [{"Effect": "Allow", '
+                                                                  '"Action": "kms:Decrypt", "Resource": "*"}]}'},
+                    "after_unknown": {"arn": True}}},
+        {"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r", "mode": "managed",
+         "change": {"actions": ["create"], "before": None,
+                    "after": {"name": "r", "path": "/", "assume_role_policy": '{"Statement": []}',
+                              "inline_policy": [{"name": "inline"}]},
+                    "after_unknown": {"arn": True, "managed_policy_arns": True,
+                                      "inline_policy": [{"policy": True}]}}}],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_iam_policy.p", "type": "aws_iam_policy", "name": "p", "mode": "managed",
+             "expressions": {"name": {}, "policy": {}}},
+            {"address": "aws_iam_role.r", "type": "aws_iam_role", "name": "r", "mode": "managed",
+             "expressions": {"managed_policy_arns": {"references": ["aws_iam_policy.p.arn", "aws_iam_policy.p"]},
+                             "inline_policy": [{"name": {}, "policy": {"references": ["var.doc"]}}]}}]}}}
+    result = apply_plan(plan, account="111122223333")
+    (role,) = result.after.principals
+    assert role.managed_policy_arns == ["arn:aws:iam::111122223333:policy/p"]
+    assert [p.arn for p in result.after.policies] == role.managed_policy_arns
+    (stmt,) = role.inline_policies["inline"]["Statement"]
+    assert stmt["Condition"] == {"Bool": {UNKNOWN_CONDITION_KEY: "true"}} and stmt["Action"] == "*"
+
+
+def test_data_source_statements_render_known_parts_and_guard_unknown_ones():
+    from iamreach.loaders.terraform_plan import document_from_statements
+
+    values = {"statement": [{"effect": "Allow", "actions": ["sts:AssumeRole"], "resources": None,
+                             "principals": [{"type": "AWS", "identifiers": [None, "arn:aws:iam::1:root"]}],
+                             "condition": [{"test": "StringEquals", "variable": "sts:ExternalId", "values": ["x"]}]},
+                            {"effect": "Deny", "not_actions": ["s3:*"], "resources": ["*"]}]}
+    unknown = {"json": True, "statement": [{"principals": [{"identifiers": [True, False]}]}, {}]}
+    doc = document_from_statements(values, unknown)
+    first, second = doc["Statement"]
+    assert first["Principal"] == {"AWS": ["*", "arn:aws:iam::1:root"]}
+    assert first["Condition"] == {"StringEquals": {"sts:ExternalId": ["x"]}, "Bool": {UNKNOWN_CONDITION_KEY: "true"}}
+    assert second == {"Effect": "Deny", "NotAction": ["s3:*"], "Resource": ["*"]}
+    assert document_from_statements({"statement": [], "source_policy_documents": ["{}"]}, {}) is None

@@ -369,12 +369,27 @@ def identity(ctx: Ctx, res: TfResource) -> dict:
 
 # -- IAM -----------------------------------------------------------------------------------
 def _inline_blocks(ctx: Ctx, res: TfResource) -> dict[str, dict]:
+    """A role's ``inline_policy`` blocks; unknown documents of configured blocks become wildcards."""
     out: dict[str, dict] = {}
-    if res.has_unknown("inline_policy"):
+    configured = ctx.plan.is_configured(res, "inline_policy")
+    unknown = res.unknown.get("inline_policy") if isinstance(res.unknown, dict) else None
+    if unknown is True:
+        if configured:
+            ctx.notes.unknown(res, "inline_policy", "Allow * on * under condition iamreach:UnknownUntilApply")
+            out["iamreach-unknown-until-apply"] = unknown_document()
         return out
-    for blk in res.get("inline_policy") or []:
-        if isinstance(blk, dict) and blk.get("name") and blk.get("policy"):
-            out[str(blk["name"])] = _parse_doc(blk["policy"], res, "inline_policy")
+    unk = unknown if isinstance(unknown, list) else []
+    for i, blk in enumerate(res.values.get("inline_policy") or []):
+        if not isinstance(blk, dict):
+            continue
+        u = unk[i] if i < len(unk) and isinstance(unk[i], dict) else {}
+        name = blk.get("name") if u.get("name") is not True else None
+        name = str(name or f"iamreach-unknown-{i}")
+        if u.get("policy") is True:
+            ctx.notes.unknown(res, f"inline_policy[{i}].policy", "Allow * on * under condition iamreach:UnknownUntilApply")
+            out[name] = unknown_document()
+        elif blk.get("policy"):
+            out[name] = _parse_doc(blk["policy"], res, f"inline_policy[{i}].policy")
     return out
 
 
@@ -393,6 +408,8 @@ def _add_principal(kind: str) -> Callable[[Ctx, TfResource], None]:
             p.trust_policy = ctx.document(res, "assume_role_policy", principal=True)
             if not res.has_unknown("managed_policy_arns"):
                 p.managed_policy_arns = sorted(res.get("managed_policy_arns") or [])
+            elif ctx.plan.is_configured(res, "managed_policy_arns"):
+                p.managed_policy_arns = ctx.ref_list(res, "managed_policy_arns", want="arn")
         old = ctx.principals.get(p.arn)
         if old is not None and not p.managed_policy_arns:
             p.managed_policy_arns = list(old.managed_policy_arns)
