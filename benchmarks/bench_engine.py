@@ -164,7 +164,7 @@ def _statement(rng: random.Random, actions, account: str) -> dict:
     return stmt
 
 
-def generate(n_policies: int, n_requests: int, seed: int = 7):
+def generate(n_policies: int, n_requests: int, seed: int = 7, mix: str = "zipf"):
     rng = random.Random(seed)
     actions = _action_pool(rng)
     t0 = time.perf_counter()
@@ -217,11 +217,23 @@ def generate(n_policies: int, n_requests: int, seed: int = 7):
         if rng.random() < 0.3:
             ctx["aws:MultiFactorAuthPresent"] = rng.random() < 0.5
         contexts.append(ctx)
+    # Which actions requests ask about: "zipf" (a few actions dominate, as in real graph builds and
+    # CloudTrail logs; weight 1/rank^1.1) or "uniform" (every action of the pool equally: a stress test
+    # of cold caches).
+    if mix == "zipf":
+        weights = [1.0 / (rank + 1) ** 1.1 for rank in range(len(actions))]
+    else:
+        weights = [1.0] * len(actions)
+    cum, total = [], 0.0
+    for w in weights:
+        total += w
+        cum.append(total)
+    drawn = rng.choices(actions, cum_weights=cum, k=n_requests)
     t0 = time.perf_counter()
     work = []
-    for _ in range(n_requests):
+    for i in range(n_requests):
         arn, acc, ids, boundary = rng.choice(principals)
-        action, rtype, svc = rng.choice(actions)
+        action, rtype, svc = drawn[i]
         resource = _resource_for(rng, svc, rtype, acc if rng.random() < 0.8 else rng.choice(ACCOUNTS))
         kwargs: dict = {"identity_policies": ids}
         if boundary:
@@ -273,7 +285,7 @@ def render(result: dict) -> str:
     m = result["machine"]
     c = result["decisions"]
     return (
-        f"### {result['date']} — {result['rate']:,.0f} evaluations/s\n\n"
+        f"### {result['date']} — {result['rate']:,.0f} evaluations/s ({result['mix']} action mix)\n\n"
         f"- machine: {m['cpu']}, nproc {m['nproc']}, Python {m['python']} ({m['platform']}); pinned to one core; "
         f"load average during the run {m['load']}\n"
         f"- {result['policies']:,} generated policies parsed in {result['parse_s']:.2f} s "
@@ -291,7 +303,9 @@ INTRO = (
     f"{SECTION}\n\n"
     "`benchmarks/bench_engine.py` (seeded): 10,000 generated policies (wildcards, NotAction, NotResource,\n"
     "variables, conditions, denies), 1,000,000 requests (principals with 1-4 identity policies, some with a\n"
-    "boundary, a bucket policy and two SCP levels; 20 % in analysis mode). Requests are built before the\n"
+    "boundary, a bucket policy and two SCP levels; 20 % in analysis mode; actions drawn from 1,500 catalogue\n"
+    "actions, Zipf-weighted by default (`--mix uniform`: every action equally, a cold-cache stress test)).\n"
+    "Requests are built before the\n"
     "clock starts; the rate is `evaluate()` calls per CPU-second of the benchmark process, pinned to one core\n"
     "(the wall-clock rate is printed too: on a busy machine it also counts other processes' time). Newest run first.\n\n"
     "What makes it fast: statements are compiled once (globs split into literal segments, conditions into\n"
@@ -325,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policies", type=int, default=10_000)
     ap.add_argument("--requests", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--mix", choices=("zipf", "uniform"), default="zipf",
+                    help="action distribution: zipf (realistic, default) or uniform (cold-cache stress)")
     ap.add_argument("--no-doc", action="store_true", help="do not update docs/performance.md")
     args = ap.parse_args(argv)
     machine = machine_info()
@@ -333,12 +349,13 @@ def main(argv: list[str] | None = None) -> int:
             os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
         except OSError:
             pass
-    work, parse_s, build_s = generate(args.policies, args.requests, args.seed)
+    work, parse_s, build_s = generate(args.policies, args.requests, args.seed, args.mix)
     elapsed, cpu, counts = measure(work)
     rate = len(work) / cpu
     machine["load"] = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "mix": args.mix,
         "policies": args.policies,
         "requests": len(work),
         "parse_s": parse_s,

@@ -23,6 +23,7 @@ iamreach.errors.PolicyError: Statement[0].Effect: expected "Allow" or "Deny"
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -384,6 +385,23 @@ class Statement:
 _EMPTY: tuple[tuple[Statement, ...], tuple[Statement, ...]] = ((), ())
 
 
+@functools.lru_cache(maxsize=1)
+def _known_actions() -> frozenset[str]:
+    """Every catalogued action, lower-case ``service:action``."""
+    from iamreach.graph.policy.catalog import default_catalog
+
+    cat = default_catalog()
+    return frozenset(a.lower() for s in cat.services() for a in cat.expand(f"{s}:*"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _expand_known(pattern_lower: str) -> frozenset[str]:
+    """Catalogued actions (lower-case) matching a service-scoped glob such as ``s3:get*``."""
+    from iamreach.graph.policy.catalog import default_catalog
+
+    return frozenset(a.lower() for a in default_catalog().expand(pattern_lower))
+
+
 def _index(st: Statement) -> int:
     return st.index
 
@@ -412,8 +430,14 @@ class Policy:
             if st._action_globs:
                 for svc in st.services:
                     by_service.setdefault(svc, []).append(st)
+                # Service-scoped globs (``s3:Get*``) are expanded against the catalogue once, so
+                # that catalogued actions are answered by one dict lookup; other actions fall back
+                # to glob matching below.
+                for g in st._action_globs:
+                    for a in _expand_known(g.pattern):
+                        exact.setdefault(a, []).append(st)
         self._by_service = {k: tuple(v) for k, v in by_service.items()}
-        self._exact = {k: tuple(v) for k, v in exact.items()}
+        self._exact = {k: tuple(dict.fromkeys(v)) for k, v in exact.items()}
         self._wild = tuple(wild)
         self._exact_split = {
             a: (tuple(st for st in sts if not st.is_allow), tuple(st for st in sts if st.is_allow))
@@ -426,15 +450,17 @@ class Policy:
 
         ``action_lower`` must be lower-case. Results are cached per action.
         """
-        if not self._wild and action_lower.partition(":")[0] not in self._by_service:
-            # Only literal actions can match: precomputed, no cache needed.
+        if not self._wild and (
+            action_lower in _known_actions() or action_lower.partition(":")[0] not in self._by_service
+        ):
+            # Literal actions and catalogued expansions of globs: precomputed, no cache needed.
             return self._exact_split.get(action_lower, _EMPTY)
         hit = self._cache.get(action_lower)
         if hit is not None:
             return hit
         found = list(self._exact.get(action_lower, ()))
         globbed = self._by_service.get(action_lower.partition(":")[0])
-        if globbed:
+        if globbed and action_lower not in _known_actions():
             found.extend(st for st in globbed if st.matches_action(action_lower))
         if self._wild:
             found.extend(st for st in self._wild if st.matches_action(action_lower))
