@@ -73,6 +73,8 @@ def test_demo_planted_patterns_are_found_and_fixed_twins_are_not(demo, shared_di
     for fmt in ("text", "markdown"):
         proc = _cli("check", snap.name, "--format", fmt, cwd=tmp)
         assert proc.returncode == 1 and proc.stdout, proc.stderr
+    report_schema = json.loads((Path(__file__).resolve().parent.parent / "docs" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(report_schema).validate(json.loads((tmp / "report.json").read_text()))
     again = _cli("check", snap.name, "--format", "json", cwd=tmp)
     assert again.stdout == (tmp / "report.json").read_text()  # deterministic
     assert oct((tmp / "report.json").stat().st_mode & 0o777) == "0o600"
