@@ -17,6 +17,7 @@ The environment variables are restored and the server stopped afterwards, also o
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 import time
@@ -66,6 +67,7 @@ def emulator(region: str) -> Iterator[str]:
     except ImportError:
         raise IamreachError("the demo needs the AWS emulator moto: pip install 'moto[server]>=5,<6'") from None
     saved = {k: os.environ.get(k) for k in _ENV_KEYS}
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines on the terminal
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
