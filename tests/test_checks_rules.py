@@ -384,3 +384,18 @@ def test_014_fails_as_unknown_for_every_gap():
 
 def test_014_passes_without_gaps():
     assert run(collection_gaps, two_envs().G) == []
+
+
+def test_002_and_004_fail_for_org_wide_grants_that_include_synthetic_accounts():
+    k = Kit()
+    k.account(PROD, "production", ou_path=("r-1", "ou-prod"))
+    k.account(SYN, "synthetic", ou_path=("r-1", "ou-syn"))
+    org_cond = {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}
+    b = k.bucket("claims", PROD, policy=policy({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                                                "Resource": "arn:aws:s3:::claims/*", "Condition": org_cond}))
+    r = k.role("org-reader", PROD, trust=policy({"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                 "Action": "sts:AssumeRole", "Condition": org_cond}))
+    (f2,) = run(bucket_policy_synthetic_read, k.G)
+    (f4,) = run(synthetic_trust, k.G)
+    assert f2.resource == b and "aws:PrincipalOrgID" in f2.message and SYN in f2.message
+    assert f4.resource == r and "in the organization" in f4.message

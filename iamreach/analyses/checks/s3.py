@@ -26,7 +26,7 @@ from iamreach.analyses.checks.registry import check
 from iamreach.analyses.report import Finding
 from iamreach.graph.policy.wildcard import match_wildcard
 
-__all__ = ["bucket_policy_synthetic_read", "condition_accounts", "synthetic_grantees"]
+__all__ = ["bucket_policy_synthetic_read", "condition_accounts", "synthetic_grantees", "org_wide"]
 
 
 def condition_accounts(stmt: dict) -> set[str]:
@@ -46,14 +46,27 @@ def condition_accounts(stmt: dict) -> set[str]:
     return out
 
 
+def org_wide(stmt: dict) -> bool:
+    """A ``*`` principal narrowed only by ``aws:PrincipalOrgID``: every account of the organization."""
+    cond = stmt.get("Condition")
+    if not isinstance(cond, dict) or not cond:
+        return False
+    keys = {str(k).lower() for block in cond.values() if isinstance(block, dict) for k in block}
+    return bool(keys) and keys <= {"aws:principalorgid"}
+
+
 def synthetic_grantees(G: Any, stmt: dict, synthetic: set[str]) -> list[str]:
     """Who in the synthetic environment a statement's Principal (and Condition) names."""
     found = []
     cond_accts = condition_accounts(stmt)
+    in_org = sorted(a for a in synthetic if (G.graph.get("accounts", {}).get(a) or {}).get("ou_path"))
     for value in aws_principals(stmt):
         if value == "*":
             if not stmt.get("Condition"):
                 found.append("* (anyone, including every synthetic principal)")
+            elif org_wide(stmt) and in_org:
+                found.append(f"* in the organization (aws:PrincipalOrgID), including synthetic account(s) "
+                             f"{', '.join(in_org)}")
             elif cond_accts & synthetic:
                 found.append(f"* restricted to synthetic account(s) {', '.join(sorted(cond_accts & synthetic))}")
             continue

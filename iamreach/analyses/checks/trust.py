@@ -21,7 +21,7 @@ from iamreach.analyses.checks._common import (
     statements,
 )
 from iamreach.analyses.checks.registry import check
-from iamreach.analyses.checks.s3 import condition_accounts
+from iamreach.analyses.checks.s3 import condition_accounts, org_wide
 from iamreach.analyses.report import Finding
 
 __all__ = ["synthetic_trust", "NARROWING_KEYS", "is_account_root"]
@@ -50,11 +50,14 @@ def _condition_keys(stmt: dict) -> set[str]:
 def _grantees(G: Any, stmt: dict, synthetic: set[str], role_account: str | None) -> list[tuple[str, bool]]:
     """(principal, is-whole-account) pairs of the synthetic environment a trust statement names."""
     out = []
+    in_org = sorted(a for a in synthetic if (G.graph.get("accounts", {}).get(a) or {}).get("ou_path"))
     for value in aws_principals(stmt):
         if value == "*":
             accts = condition_accounts(stmt) & synthetic
             if not stmt.get("Condition") or accts:
                 out.append((f"* ({', '.join(sorted(accts)) or 'any account'})", True))
+            elif org_wide(stmt) and in_org:
+                out.append((f"* in the organization (including {', '.join(in_org)})", True))
             continue
         acct = arn_account(value)
         if acct == role_account and not has_label(G, value, "synthetic"):
