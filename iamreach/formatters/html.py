@@ -125,12 +125,12 @@ header h1{font-size:16px;margin:0}
 main{flex:1;display:flex;min-height:0}
 #canvas{flex:1;overflow:hidden;position:relative;background:#fff;cursor:grab}
 #canvas svg{width:100%;height:100%;display:block;user-select:none}
-#details{width:380px;overflow:auto;border-left:1px solid #ccd1d1;padding:8px 12px;background:#fbfcfc}
+#details{width:380px;overflow-y:auto;overflow-x:hidden;border-left:1px solid #ccd1d1;padding:8px 12px;background:#fbfcfc}
 #details h2{font-size:14px;word-break:break-all;margin:4px 0}
 #details dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 8px;margin:6px 0}
-#details dt{font-weight:600}#details dd{margin:0;word-break:break-all}
+#details dt{font-weight:600}#details dd,#details li{margin:0;word-break:break-all}
 #details pre{white-space:pre-wrap;word-break:break-all;background:#f2f3f4;padding:4px;font-size:11px}
-#tables{padding:8px 12px;max-height:40vh;overflow:auto;border-top:1px solid #ccd1d1}
+#tables{padding:8px 12px;max-height:28vh;overflow:auto;border-top:1px solid #ccd1d1}
 #tables table{border-collapse:collapse;margin-bottom:12px}
 #tables th,#tables td{border:1px solid #d5d8dc;padding:2px 6px;text-align:left;vertical-align:top}
 #tables th{background:#eaeded}
