@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,jupyter,demo]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,jupyter,demo,scale]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -1,0 +1,189 @@
+"""Distributed collection on a real Dask ``LocalCluster`` (process workers, 127.0.0.1) against moto.
+
+The 3-account organization of ``tests/data/loaders/org_scenario.py`` is built once; a cluster of
+two process workers is started once for the module. Workers inherit the environment at start:
+the moto endpoint and a distinctive base secret key, which must never travel in a task's
+arguments or result.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from iamreach import snapshot
+from iamreach.loaders.collector import CollectOptions, collect
+
+pytest.importorskip("distributed", reason="the scale extra is not installed")
+
+from iamreach.scale.dask_collect import (  # noqa: E402
+    TaskResult,
+    TaskSpec,
+    collect_distributed,
+    dask_client,
+    plan_tasks,
+    run_task,
+)
+
+sys.path.insert(0, str(Path(__file__).parent / "data" / "loaders"))
+import org_scenario  # noqa: E402
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("scale_collect")]
+
+BASE_SECRET = "iamreach-scale-base-secret-4b1d"
+STAMP = "2026-01-01T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def org(moto_server):
+    """Reset moto, build the organization, start a 2-worker local cluster; yield (ids, client)."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")).read()
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            mp.delenv(key, raising=False)
+        mp.setenv("AWS_ENDPOINT_URL", moto_server)
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", BASE_SECRET)
+        mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        mp.setenv("AWS_CONFIG_FILE", os.devnull)
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+        ids = org_scenario.build()
+        with dask_client(workers=2, threads_per_worker=2) as client:
+            expected = snapshot.dumps(collect(CollectOptions(org=True)), collected_at=STAMP)
+            yield {"ids": ids, "client": client, "expected": expected}
+
+
+def _dump(inv) -> bytes:
+    return snapshot.dumps(inv, collected_at=STAMP)
+
+
+def _same_state(inv, expected: bytes) -> bool:
+    """Byte-identical to ``expected``, apart from one change collecting makes itself.
+
+    ``sts:AssumeRole`` updates RoleLastUsed of the assumed role (in AWS and in moto), so a later
+    collect sees a newer ``last_used`` on the member accounts' OrganizationAccountAccessRole;
+    those lines, and the hash over them, are the only ones allowed to differ.
+    """
+    got = _dump(inv)
+    differ = [x for x, y in zip(got.splitlines(), expected.splitlines(), strict=True) if x != y]
+    assert {x.split(b":")[0].strip() for x in differ} <= {b'"content_hash"', b'"last_used"'}
+    invs = [inv, snapshot.loads(expected)[0]]
+    for one in invs:
+        for p in one.principals:
+            if p.name == "OrganizationAccountAccessRole":
+                p.last_used = None
+    return _dump(invs[0]) == _dump(invs[1])
+
+
+def test_cluster_snapshot_is_byte_identical_to_single_process(org, tmp_path):
+    done: list[tuple[int, int]] = []
+    inv = collect_distributed(CollectOptions(org=True), client=org["client"],
+                              progress=lambda d, t, label: done.append((d, t)))
+    assert _same_state(inv, org["expected"])
+    assert {a.id for a in inv.accounts} == {org["ids"]["management"], org["ids"]["production"],
+                                           org["ids"]["synthetic"]}
+    assert done and done[-1][0] == done[-1][1] == len(done)
+    # several tasks per account: global services apart, regional services per region
+    assert done[-1][1] == 3 * 3
+
+
+def test_tasks_are_planned_per_account_region_and_global_service():
+    opts = CollectOptions(org=True)
+    tasks = plan_tasks(["111111111111", "222222222222"], ["eu-west-1", "us-east-1"],
+                       ["organizations", "iam", "s3", "ec2", "rds"], caller="111111111111", home="us-east-1",
+                       options=opts)
+    assert [(t.account, t.region, t.services) for t in tasks] == [
+        ("111111111111", "us-east-1", ("iam",)), ("111111111111", "us-east-1", ("s3",)),
+        ("222222222222", "us-east-1", ("iam",)), ("222222222222", "us-east-1", ("s3",)),
+        ("111111111111", "eu-west-1", ("ec2", "rds")), ("111111111111", "us-east-1", ("ec2", "rds")),
+        ("222222222222", "eu-west-1", ("ec2", "rds")), ("222222222222", "us-east-1", ("ec2", "rds"))]
+    # the caller's own account uses the caller's credentials; members are assumed by the task
+    assert {t.assume_role for t in tasks if t.account == "111111111111"} == {None}
+    assert {t.assume_role for t in tasks if t.account == "222222222222"} == {"OrganizationAccountAccessRole"}
+
+
+def test_no_credential_travels_in_task_arguments_or_results(org, tmp_path):
+    outbox = tmp_path / "wire"
+    outbox.mkdir()
+
+    def recording(spec: TaskSpec) -> TaskResult:  # runs on the worker; writes what dask moved
+        result = run_task(spec)
+        name = f"{spec.account}-{spec.region}-{'-'.join(spec.services)}"
+        (outbox / f"{name}.args").write_bytes(pickle.dumps(spec))
+        (outbox / f"{name}.result").write_bytes(pickle.dumps(result))
+        return result
+
+    inv = collect_distributed(CollectOptions(org=True), client=org["client"], runner=recording)
+    assert _same_state(inv, org["expected"])
+    files = sorted(outbox.iterdir())
+    assert len(files) == 2 * 9
+    members = {org["ids"]["production"], org["ids"]["synthetic"]}
+    assumed = [f for f in files if f.suffix == ".args" and f.name.split("-")[0] in members]
+    assert assumed and all(pickle.loads(f.read_bytes()).assume_role for f in assumed)
+    leak = re.compile(rb"ASIA[A-Z0-9]{8,}|SecretAccessKey|SessionToken|aws_secret_access_key|"
+                      + re.escape(BASE_SECRET.encode()))
+    for f in files:
+        assert not leak.search(f.read_bytes()), f"credential material in {f.name}"
+
+
+def test_worker_killed_mid_task_is_retried_into_a_complete_snapshot(org, tmp_path):
+    marker = str(tmp_path / "killed-once")
+    target = org["ids"]["production"]
+
+    def dies_once(spec: TaskSpec) -> TaskResult:  # the first production IAM task kills its worker
+        if spec.account == target and spec.services == ("iam",):
+            try:
+                fd = os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                return run_task(spec)
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            os._exit(9)
+        return run_task(spec)
+
+    inv = collect_distributed(CollectOptions(org=True), client=org["client"], runner=dies_once)
+    assert Path(marker).exists(), "the fault was not injected"
+    assert _same_state(inv, org["expected"])
+    assert not [g for g in inv.gaps if g.api == "collect"]
+
+
+def test_task_failing_past_its_retries_becomes_gaps_not_a_hole(org, tmp_path):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    target = org["ids"]["production"]
+
+    def s3_breaks(spec: TaskSpec) -> TaskResult:
+        if spec.account == target and spec.services == ("s3",):
+            (calls / os.urandom(6).hex()).touch()
+            raise ConnectionResetError("worker lost its network")
+        return run_task(spec)
+
+    inv = collect_distributed(CollectOptions(org=True), client=org["client"], runner=s3_breaks, retries=1)
+    assert len(list(calls.iterdir())) == 2  # the first try and one retry
+    gaps = [g for g in inv.gaps if g.api == "collect"]
+    assert [(g.service, g.account, g.region, g.error_code) for g in gaps] == [
+        ("s3", target, None, "ConnectionResetError")]
+    assert "worker lost its network" in (gaps[0].message or "")
+    # everything else is there: the same records as the full collect, minus the production buckets
+    full = snapshot.loads(org["expected"])[0]
+    lost = {r.arn for r in full.resources if r.kind == "s3_bucket" and r.account == target}
+    assert lost
+    assert {r.arn for r in inv.resources} == {r.arn for r in full.resources} - lost
+    path = tmp_path / "partial.json.gz"
+    snapshot.save(inv, path)
+    assert [g.error_code for g in snapshot.load(path).gaps if g.api == "collect"] == ["ConnectionResetError"]
+
+
+def test_failed_assume_role_is_a_gap_and_the_account_is_not_collected(org):
+    opts = CollectOptions(org=True, assume_role="NoSuchRole", services=["organizations", "iam", "ec2"])
+    inv = collect_distributed(opts, client=org["client"])
+    local = collect(opts)
+    assert [g.api for g in inv.gaps if g.service == "sts"] == ["AssumeRole", "AssumeRole"]
+    assert [a.id for a in inv.accounts if a.regions] == [org["ids"]["management"]]
+    assert _same_state(inv, _dump(local))
