@@ -35,6 +35,7 @@ from iamreach.graph.candidates import (
     ANY_RESOURCE,
     AllowPatterns,
     ResourcePolicyIndex,
+    ResourceSensitivity,
     principal_keys_of_policy,
 )
 from iamreach.graph.policy import Decision, PolicyError, Request, evaluate, match_wildcard, parse_policy
@@ -80,6 +81,9 @@ class Actor:
     #: customer-managed policy ARNs attached (directly or through groups)
     policy_arns: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    #: raw documents of every layer that limits the actor (identity, boundary, SCPs), for
+    #: :class:`~iamreach.graph.candidates.ResourceSensitivity`
+    raw_docs: tuple = ()
 
 
 def build_graph(inv: Inventory, config: Config | None = None) -> nx.MultiDiGraph:
@@ -135,6 +139,8 @@ class _Builder:
         self.actors: dict[str, Actor] = {}
         self.evaluations = 0
         self.known_keys = _FIXED_KNOWN | _referenced_tag_keys(inv)
+        self.sensitivity = ResourceSensitivity()
+        self._resource_tag_keys = {k.split("/", 1)[1] for k in self.known_keys if k.startswith("aws:resourcetag/")}
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -167,6 +173,9 @@ class _Builder:
         G.graph["config"] = self.config
         G.graph["gaps"] = [g.to_dict() for g in self.inv.gaps]
         G.graph["accounts"] = self._account_info()
+        self._org_raw_docs: dict[str, dict[str, tuple]] = {}
+        self._level_allows: dict[str, dict[str, tuple]] = {}
+        self._may_cache: dict[tuple, bool] = {}
         self._scp_levels = self._org_levels("SCP")
         self._rcp_levels = self._org_levels("RCP")
         self._add_nodes()
@@ -265,22 +274,38 @@ class _Builder:
 
     def _org_levels(self, type_: str) -> dict[str, tuple[tuple, ...]]:
         pols = [p for p in self.inv.org_policies if p.type.upper() == type_]
+        raw = self._org_raw_docs.setdefault(type_, {})
         if not pols or not self.inv.organization:
             return {}
         by_target: dict[str, list] = defaultdict(list)
+        raw_by_target: dict[str, list] = defaultdict(list)
         for p in pols:
             parsed = self.parse(p.document, p.arn or p.id or p.name, kind=type_.lower())
             if parsed is None:
                 continue
             for t in p.targets:
                 by_target[t].append(parsed)
+                raw_by_target[t].append(p.document)
         levels = {}
         for a in self.inv.accounts:
             if not a.ou_path:
                 continue  # not placed in the organization tree: outside the org
             chain = [*a.ou_path, a.id]
             levels[a.id] = tuple(tuple(by_target.get(t, ())) for t in chain)
+            raw[a.id] = tuple(d for t in chain for d in raw_by_target.get(t, ()))
+            self._level_allows.setdefault(type_, {})[a.id] = tuple(
+                AllowPatterns.from_documents(raw_by_target.get(t, ())) for t in chain)
         return levels
+
+    def org_may_allow(self, account: str, action: str, type_: str = "SCP") -> bool:
+        """Could every SCP (or RCP) level above ``account`` allow ``action``? Pruning only."""
+        key = (type_, account, action)
+        hit = self._may_cache.get(key)
+        if hit is None:
+            levels = self._level_allows.get(type_, {}).get(account)
+            hit = levels is None or all(lvl.may_allow(action) for lvl in levels)
+            self._may_cache[key] = hit
+        return hit
 
     # ------------------------------------------------------------------ nodes
     def _add_nodes(self) -> None:
@@ -454,6 +479,10 @@ class _Builder:
                 gp = self.principals[g]
                 docs += list(gp.inline_policies.values())
                 docs += [self.managed[a].document for a in gp.managed_policy_arns if a in self.managed]
+            limits = list(docs)
+            if p.permissions_boundary_arn and p.permissions_boundary_arn in self.managed:
+                limits.append(self.managed[p.permissions_boundary_arn].document)
+            limits += self._org_raw_docs.get("SCP", {}).get(p.account, ())
             self.actors[p.arn] = Actor(
                 node=p.arn, arn=p.arn, account=p.account, kind=p.kind, identity=tuple(identity),
                 boundaries=boundaries, scps=self._scp_levels.get(p.account, ()),
@@ -462,6 +491,7 @@ class _Builder:
                 is_service_linked=p.is_service_linked,
                 context=self._context_for(p, p.account, p.arn),
                 allows=AllowPatterns.from_documents(docs), policy_arns=tuple(arns), groups=groups,
+                raw_docs=tuple(limits),
             )
         admin = self.parse(_ADMIN_DOC, "iamreach:account-administrator")
         for acc in sorted(self.accounts):
@@ -470,6 +500,7 @@ class _Builder:
                 node=node, arn=node, account=acc, kind="admin", identity=(admin,),
                 scps=self._scp_levels.get(acc, ()), is_management=self.G.graph["accounts"][acc]["is_management"],
                 context=self._context_for(None, acc, node), allows=AllowPatterns.from_documents([_ADMIN_DOC]),
+                raw_docs=(_ADMIN_DOC, *self._org_raw_docs.get("SCP", {}).get(acc, ())),
             )
 
     # ------------------------------------------------------------------ the engine
@@ -553,8 +584,10 @@ class _Builder:
                     for a in self.actors.values():
                         candidates[a.node] = a
                 elif key.startswith("account:"):
+                    # delegation to the account: only principals with an identity allow can use it
                     for a in by_account.get(key[8:], ()):
-                        candidates[a.node] = a
+                        if a.allows.may_allow("sts:AssumeRole"):
+                            candidates[a.node] = a
                 elif key.startswith("service:"):
                     svc = key[8:]
                     node = service_node(svc)
@@ -581,6 +614,8 @@ class _Builder:
                 # (self-assumption is allowed only when the trust names the role: the engine decides)
                 if not actor.allows.may_allow("sts:AssumeRole") and actor.account != role.account:
                     continue  # cross-account needs an identity allow
+                if not self.actor_may(actor, "sts:AssumeRole"):
+                    continue
                 res = self.decide(actor, "sts:AssumeRole", role.arn, resource_account=role.account,
                                   resource_policy=trust, resource_tags=role.tags)
                 if res.decision == Decision.DENIED:
@@ -594,6 +629,8 @@ class _Builder:
     # ------------------------------------------------------------------ data access
     def _candidates(self, actor: Actor, kind: str, action: str) -> set[str]:
         out: set[str] = set()
+        if not self.actor_may(actor, action):
+            return out
         pats = actor.allows.resource_patterns(action)
         if pats:
             same = self.by_kind_account.get((kind, actor.account), ())
@@ -611,29 +648,65 @@ class _Builder:
         return template.format(arn=r.arn, region=r.region or "*", account=r.account,
                                resource_id=r.attributes.get("resource_id") or "*", name=r.name or "")
 
+    def actor_may(self, actor: Actor, action: str) -> bool:
+        """False when the actor's SCPs cannot allow ``action`` at all (the management account and
+        service-linked roles are exempt from SCPs)."""
+        if actor.is_management or actor.is_service_linked or not actor.scps:
+            return True
+        return self.org_may_allow(actor.account, action)
+
+    def uniform(self, actor: Actor, action: str, account: str) -> bool:
+        """Is ``action`` decided alike for every policy-less, untagged resource of ``account``?"""
+        docs = (*actor.raw_docs, *self._org_raw_docs.get("RCP", {}).get(account, ()))
+        return self.sensitivity.uniform(docs, action)
+
+    def memo_key(self, actor: Actor, action: str, r: Resource, resource: str) -> tuple | None:
+        """A key under which the decision for (actor, action, ``r``) can be shared with other
+        plain resources of the same account (None: evaluate this one on its own)."""
+        if not self.plain(r):
+            return None
+        docs = (*actor.raw_docs, *self._org_raw_docs.get("RCP", {}).get(r.account, ()))
+        sig = self.sensitivity.signature(docs, action, resource)
+        return None if sig is None else (action, r.account, r.kind, sig)
+
+    def plain(self, r: Resource) -> bool:
+        """A resource whose decisions depend only on its ARN: no resource policy, no sharing,
+        no tag a policy conditions on."""
+        if r.policy is not None or r.attributes.get("shared_accounts"):
+            return False
+        return not (self._resource_tag_keys and any(k.lower() in self._resource_tag_keys for k in r.tags))
+
     def _access_edges(self) -> None:
         kms_keys = {r.arn: r for r in self.inv.resources if r.kind == "kms_key"}
         kms_by_id = {r.id: r for r in kms_keys.values() if r.id}
         for actor in self.actors.values():
+            memo: dict = {}
             for kind, edges in ACCESS.items():
                 for edge_kind, pairs in edges.items():
-                    cands: set[str] = set()
-                    for action, _ in pairs:
-                        cands |= self._candidates(actor, kind, action)
+                    per_action = [(pair, self._candidates(actor, kind, pair[0])) for pair in pairs]
+                    cands = set().union(*(c for _, c in per_action))
                     for arn in sorted(cands):
                         r = self.resources[arn]
-                        self._access_edge(actor, r, EdgeKind(edge_kind), pairs, kms_keys, kms_by_id)
+                        todo = tuple(pair for pair, c in per_action if arn in c)
+                        self._access_edge(actor, r, EdgeKind(edge_kind), todo, kms_keys, kms_by_id, memo)
 
-    def _access_edge(self, actor, r, edge_kind, pairs, kms_keys, kms_by_id) -> None:
+    def _access_edge(self, actor, r, edge_kind, pairs, kms_keys, kms_by_id, memo) -> None:
         rpol = self._resource_policy(r)
         allowed, conditional, conds, evidence = [], [], [], []
         for action, template in pairs:
-            res = self.decide(actor, action, self._fill(template, r), resource_account=r.account,
-                              resource_policy=rpol, resource_tags=r.tags)
+            resource = self._fill(template, r)
+            key = self.memo_key(actor, action, r, resource)
+            res = memo.get(key) if key is not None else None
+            if res is None:
+                res = self.decide(actor, action, resource, resource_account=r.account,
+                                  resource_policy=rpol, resource_tags=r.tags)
+                if key is not None:
+                    memo[key] = res
             if res.decision == Decision.ALLOWED:
                 allowed.append(action)
                 evidence.extend(self._evidence(res, "identity_policy"))
-            elif res.decision == Decision.CONDITIONAL:
+                break  # one allowed action makes the edge
+            if res.decision == Decision.CONDITIONAL:
                 conditional.append(action)
                 conds.extend(dict(c) for c in res.conditions)
                 evidence.extend(self._evidence(res, "identity_policy"))
@@ -641,7 +714,11 @@ class _Builder:
             return
         decision = "allowed" if allowed else "conditional"
         if edge_kind == EdgeKind.READS and r.kind in KMS_GATED_KINDS:
-            gate = self._kms_gate(actor, r, kms_keys, kms_by_id)
+            gkey = ("kms-gate", _get_path(r.attributes, KMS_GATED_KINDS[r.kind]))
+            if gkey in memo:
+                gate = memo[gkey]
+            else:
+                gate = memo[gkey] = self._kms_gate(actor, r, kms_keys, kms_by_id)
             if gate is None:
                 return
             gdecision, gconds, gev = gate

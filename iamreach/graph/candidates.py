@@ -27,7 +27,7 @@ from collections.abc import Iterable
 
 from iamreach.graph.policy import match_wildcard
 
-__all__ = ["AllowPatterns", "principal_keys_of_policy", "ANY_RESOURCE"]
+__all__ = ["AllowPatterns", "ResourceSensitivity", "principal_keys_of_policy", "ANY_RESOURCE"]
 
 #: returned by :meth:`AllowPatterns.resource_patterns` when a NotResource (or a policy variable)
 #: makes the reachable resources impossible to enumerate by pattern: every resource is a candidate.
@@ -102,7 +102,7 @@ class AllowPatterns:
 
 
 def principal_keys_of_policy(doc: dict | None) -> set[str]:
-    """The principal keys a resource-based policy's statements name (Allow and Deny).
+    """The principal keys a resource-based policy's *Allow* statements name (a Deny grants nothing).
 
     Keys: a principal ARN, ``account:<id>`` for account ids / root ARNs, ``*`` for everyone,
     ``service:<name>`` for service principals, ``federated:<name>``. ``NotPrincipal`` counts as
@@ -115,7 +115,7 @@ def principal_keys_of_policy(doc: dict | None) -> set[str]:
     if not isinstance(doc, dict):
         return keys
     for st in _as_list(doc.get("Statement")):
-        if not isinstance(st, dict):
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
             continue
         if "NotPrincipal" in st:
             keys.add("*")
@@ -168,3 +168,87 @@ class ResourcePolicyIndex:
             if hit:
                 out |= hit
         return out
+
+
+class ResourceSensitivity:
+    """Does a set of policies decide an action the same way for every resource of an account?
+
+    True when every statement (Allow or Deny, in any of the documents) whose action matches has
+    ``Resource: "*"`` (no ``NotResource``, no policy variable). Then, for resources without a
+    resource-based policy and without any tag a policy conditions on (the builder's "plain"
+    resources, for which every such condition sees the same absent key), one engine evaluation
+    stands for all of them. Pruning of work only: the engine still decides.
+
+    >>> rs = ResourceSensitivity()
+    >>> star = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    >>> scoped = {"Statement": [{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}]}
+    >>> rs.uniform([star], "s3:GetObject"), rs.uniform([star, scoped], "s3:GetObject")
+    (True, False)
+    """
+
+    def __init__(self):
+        self._compiled: dict[int, list] = {}
+        self._keep: list = []  # keep documents alive so id() stays unique
+        self._relevant: dict[tuple, list | None] = {}
+
+    def _compile(self, doc) -> list:
+        key = id(doc)
+        got = self._compiled.get(key)
+        if got is not None:
+            return got
+        out = []
+        if isinstance(doc, dict):
+            for st in _as_list(doc.get("Statement")):
+                if not isinstance(st, dict):
+                    continue
+                not_act = "NotAction" in st
+                acts = [str(a) for a in _as_list(st.get("NotAction") if not_act else st.get("Action"))]
+                not_res = "NotResource" in st
+                res = [str(r) for r in _as_list(st.get("NotResource") if not_res else st.get("Resource"))]
+                star = not not_res and res == ["*"]
+                out.append((acts, not_act, star, res, not_res))
+        self._compiled[key] = out
+        self._keep.append(doc)
+        return out
+
+    def uniform(self, docs: Iterable[dict], action: str) -> bool:
+        return self._relevant_for(tuple(docs), action) == []
+
+    def _relevant_for(self, docs: tuple, action: str) -> list | None:
+        """Resource-specific statements matching ``action``: [(patterns, is_not_resource)];
+        None when one uses a policy variable (its match depends on the request)."""
+        key = (tuple(id(d) for d in docs), action)
+        if key in self._relevant:
+            return self._relevant[key]
+        out: list | None = []
+        for doc in docs:
+            for acts, not_act, star, res, not_res in self._compile(doc):
+                if star:
+                    continue
+                hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
+                if hit == not_act:
+                    continue
+                if any("${" in r for r in res):
+                    out = None
+                    break
+                out.append((tuple(res), not_res))
+            if out is None:
+                break
+        self._relevant[key] = out
+        return out
+
+    def signature(self, docs: Iterable[dict], action: str, resource: str) -> tuple | None:
+        """Which resource-specific statements match ``resource``: resources with equal signatures
+        (and no resource policy or referenced tags) get equal decisions. None: not memoizable.
+
+        >>> rs = ResourceSensitivity()
+        >>> d = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a*/*"}]}
+        >>> rs.signature([d], "s3:GetObject", "arn:aws:s3:::ab/*") == rs.signature([d], "s3:GetObject", "arn:aws:s3:::ac/*")
+        True
+        >>> rs.signature([d], "s3:GetObject", "arn:aws:s3:::b/*")
+        (False,)
+        """
+        rel = self._relevant_for(tuple(docs), action)
+        if rel is None:
+            return None
+        return tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)

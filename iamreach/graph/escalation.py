@@ -86,6 +86,7 @@ class _Escalation:
         regions = Counter(r.region for r in b.inv.resources if r.region)
         self.region = regions.most_common(1)[0][0] if regions else "us-east-1"
         self.catalog = default_catalog()
+        self._memo: dict = {}
 
     def decide_all(self, actor, pairs):
         results = []
@@ -131,8 +132,15 @@ class _Escalation:
                 roles = self._workload_roles(w)
                 if not roles:
                     continue
-                outcome = self.decide_all(actor, [(a, self._on_workload(a, w, actor), w.account, None)
-                                                  for a in m.actions])
+                targets = [(a, self._on_workload(a, w, actor)) for a in m.actions]
+                sig = [self.b.memo_key(actor, a, w, res) for a, res in targets]
+                key = None if None in sig else (actor.node, m.id, tuple(sig))
+                if key is not None and key in self._memo:
+                    outcome = self._memo[key]
+                else:
+                    outcome = self.decide_all(actor, [(a, res, w.account, None) for a, res in targets])
+                    if key is not None:
+                        self._memo[key] = outcome
                 if outcome is None:
                     continue
                 for role in roles:
@@ -217,6 +225,11 @@ class _Escalation:
                     break
 
 
+def _possible(builder, actor, m) -> bool:
+    needed = (*m.actions, "iam:PassRole") if m.category == "passrole" else m.actions
+    return all(builder.actor_may(actor, a) for a in needed)
+
+
 def add_escalation_edges(builder, methods) -> None:
     """Add ``escalates_to`` edges for every actor and every method in ``methods``."""
     esc = _Escalation(builder)
@@ -228,14 +241,12 @@ def add_escalation_edges(builder, methods) -> None:
         for m in by_cat["principal"]:
             esc.principal(admin, m)
     for actor in actors:
-        for m in by_cat["passrole"]:
-            esc.passrole(actor, m)
-        for m in by_cat["workload"]:
-            esc.workload(actor, m)
-        for m in by_cat["self"]:
-            esc.self_methods(actor, m)
-        for m in by_cat["principal"]:
-            esc.principal(actor, m)
+        for cat, run in (("passrole", esc.passrole), ("workload", esc.workload), ("self", esc.self_methods),
+                         ("principal", esc.principal)):
+            for m in by_cat[cat]:
+                if _possible(builder, actor, m):
+                    run(actor, m)
     for actor in actors:  # after can_assume / principal edges exist
         for m in by_cat["amplify"]:
-            esc.amplify(actor, m)
+            if _possible(builder, actor, m):
+                esc.amplify(actor, m)
