@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import nbformat
@@ -12,6 +13,7 @@ from nbclient import NotebookClient
 NOTEBOOK = Path(__file__).resolve().parent.parent / "docs" / "notebooks" / "explore.ipynb"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _mimes(cell) -> set[str]:
@@ -35,7 +37,8 @@ def test_explore_notebook_executes(tmp_path):
     paths_cell = by_source['paths = env.paths("synthetic", "phi")']
     assert {"image/svg+xml", "text/html"} <= _mimes(paths_cell)
     svg = next(o["data"]["image/svg+xml"] for o in paths_cell.outputs if "image/svg+xml" in o.get("data", {}))
-    assert "<svg" in svg and "meridian-phi" in svg
+    root = ET.fromstring(svg)
+    assert "meridian-phi-records" in " ".join("".join(t.itertext()) for t in root.iter(f"{SVG}text"))
     around = by_source['reader = f"arn:aws:iam::{org.production}:role/phi-analytics-reader"']
     assert "image/svg+xml" in _mimes(around)
     report = by_source["report = env.check()"]
