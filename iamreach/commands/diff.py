@@ -179,6 +179,11 @@ def render_json(result: DiffResult, args: Any = None) -> str:
     return orjson.dumps(result.to_dict(), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode() + "\n"
 
 
+def _account_of(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
+
+
 def _opened_findings(result: DiffResult) -> list:
     from iamreach.analyses.report import Finding, Location
 
@@ -196,7 +201,7 @@ def _opened_findings(result: DiffResult) -> list:
 
             out.append(Finding(
                 check_id="IAMR-D01", title="Change opens a forbidden path", status="fail", severity="critical",
-                resource=c.pair[1], account=None, message=message,
+                resource=c.pair[1], account=_account_of(c.pair[1]), message=message,
                 remediation="Remove or scope the added permission, trust or network rule on the changed hop.",
                 evidence=tuple(e for h in changed for e in h.hop.evidence),
                 paths=(Path(tuple(h.hop for h in hops)),) if hops else (),
