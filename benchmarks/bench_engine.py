@@ -265,6 +265,23 @@ def measure(work) -> tuple[float, float, Counter]:
     return elapsed, cpu, counts
 
 
+def floor(n: int = 200_000) -> float:
+    """Evaluations per CPU-second for the simplest request (one identity policy, one statement)."""
+    p = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "R", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}, source="P")
+    reqs = [Request("arn:aws:iam::111122223333:user/alice", "s3:GetObject", "arn:aws:s3:::b/k") for _ in range(n)]
+    pols = (p,)
+    evaluate(reqs[0], identity_policies=pols)
+    gc.disable()
+    try:
+        c0 = time.process_time()
+        for r in reqs:
+            evaluate(r, identity_policies=pols)
+        return n / (time.process_time() - c0)
+    finally:
+        gc.enable()
+
+
 def machine_info() -> dict:
     cpu = "unknown"
     try:
@@ -294,6 +311,7 @@ def render(result: dict) -> str:
         f"{result['cpu_s']:.2f} s of CPU = **{result['rate']:,.0f} evaluations/s per core** "
         f"(target {TARGET:,}: {'met' if result['rate'] >= TARGET else 'NOT met'}); wall clock {result['eval_s']:.2f} s "
         f"= {result['wall_rate']:,.0f}/s (the wall figure includes time other processes took the core)\n"
+        f"- floor (one identity policy, one statement, same request repeated): {result['floor_rate']:,.0f} evaluations/s\n"
         f"- decisions: {c.get('allowed', 0):,} allowed, {c.get('denied', 0):,} denied, "
         f"{c.get('conditional', 0):,} conditional\n"
     )
@@ -302,16 +320,22 @@ def render(result: dict) -> str:
 INTRO = (
     f"{SECTION}\n\n"
     "`benchmarks/bench_engine.py` (seeded): 10,000 generated policies (wildcards, NotAction, NotResource,\n"
-    "variables, conditions, denies), 1,000,000 requests (principals with 1-4 identity policies, some with a\n"
-    "boundary, a bucket policy and two SCP levels; 20 % in analysis mode; actions drawn from 1,500 catalogue\n"
-    "actions, Zipf-weighted by default (`--mix uniform`: every action equally, a cold-cache stress test)).\n"
-    "Requests are built before the\n"
-    "clock starts; the rate is `evaluate()` calls per CPU-second of the benchmark process, pinned to one core\n"
-    "(the wall-clock rate is printed too: on a busy machine it also counts other processes' time). Newest run first.\n\n"
+    "variables, conditions, denies) and 1,000,000 requests: principals with 1-4 identity policies, some\n"
+    "with a permissions boundary, a bucket policy and two SCP levels; 20 % in analysis mode; actions drawn\n"
+    "from 1,500 catalogue actions, Zipf-weighted by default (`--mix uniform`: every action equally, a\n"
+    "cold-cache stress test). Requests are built before the clock starts; the rate is `evaluate()` calls\n"
+    "per CPU-second of the benchmark process, pinned to one core (the wall-clock rate is printed too: on a\n"
+    "busy machine it also counts other processes' time). Newest run first.\n\n"
     "What makes it fast: statements are compiled once (globs split into literal segments, conditions into\n"
-    "closures over pre-parsed values); each policy caches, per action, the statements whose Action matches\n"
-    "(indexed by service prefix); the catalogue caches (action, resource) applicability; the request\n"
-    "context is built lazily, only when a condition or variable reads it.\n"
+    "pre-parsed values); each policy indexes its statements by literal action, with service-scoped globs\n"
+    "(`s3:Get*`) expanded against the catalogue at parse time, so most lookups are one dict access; the\n"
+    "catalogue caches ARN classification and (action, resource) applicability; the request context is\n"
+    "built lazily, only when a condition or variable reads it; identity-only requests take a lean path.\n\n"
+    "What still costs: each distinct (principal, action, resource) pays first-time work in pure Python (ARN\n"
+    "classification for the action/resource-type check, the request context, candidate lookups over 1-4\n"
+    "identity policies plus SCP levels and a bucket policy, the explanation). The *floor* line is the\n"
+    "evaluator's fixed path alone (one policy, one statement). The 200,000/s target is reached by the floor,\n"
+    "not by the mixed workload; runs on a shared, loaded 2-core machine (see the load average) read low.\n"
 )
 
 
@@ -352,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     work, parse_s, build_s = generate(args.policies, args.requests, args.seed, args.mix)
     elapsed, cpu, counts = measure(work)
     rate = len(work) / cpu
+    floor_rate = floor()
     machine["load"] = " ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -364,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_s": cpu,
         "rate": rate,
         "wall_rate": len(work) / elapsed,
+        "floor_rate": floor_rate,
         "decisions": {str(Decision(k).value): v for k, v in counts.items()},
         "machine": machine,
     }

@@ -461,3 +461,13 @@ def test_request_derives_principal_account():
     assert Request("lambda.amazonaws.com", "sts:AssumeRole", TARGET_ROLE).effective_principal_account() is None
     with pytest.raises(Exception, match="absent"):
         Request(ALICE, "s3:GetObject", OBJ, unknown_keys="maybe")
+
+
+def test_public_building_blocks_for_the_graph_builder():
+    assert Request(SESSION, "s3:GetObject", OBJ).principal_account == ACC
+    assert Request(SESSION, "s3:GetObject", OBJ, principal_account=OTHER).principal_account == OTHER
+    p = pol(st(action="s3:GetObject", resource="arn:aws:s3:::b/${aws:username}/*"))
+    s = p.statements[0]
+    assert s.effect == "Allow" and s.matches_action("s3:getobject")
+    assert s.matches_resource("arn:aws:s3:::b/alice/k", {"aws:username": "alice"}) is True
+    assert s.matches_resource("arn:aws:s3:::b/alice/k", {"aws:username": "bob"}) is False

@@ -320,13 +320,16 @@ class Statement:
                     break
         return hit != self.not_action
 
-    def matches_resource(self, resource_arn: str, ctx: Context | None = None) -> bool | None:
+    def matches_resource(self, resource_arn: str, ctx: Context | Mapping[str, Any] | None = None) -> bool | None:
         """Resource / NotResource against ``resource_arn`` (case-sensitive); ``None`` if unknown.
 
-        ``ctx`` resolves policy variables (``None``: every variable is absent).
+        ``ctx`` (a :class:`Context` or a plain mapping of condition keys) resolves policy
+        variables (``None``: every variable is absent).
         """
         if self.resource_any:
             return True
+        if ctx is not None and not isinstance(ctx, Context):
+            ctx = Context(ctx)
         hit: bool | None = False
         for pat in self._resource_patterns:
             r = pat.match(resource_arn, ctx)

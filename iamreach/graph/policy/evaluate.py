@@ -235,6 +235,8 @@ class Request:
         if self.unknown_keys not in ("absent", "unknown"):
             raise InputError('expected "absent" or "unknown"', field="unknown_keys")
         self._action_l = self.action.lower()
+        if self.principal_account is None:
+            self.principal_account = self.info().account
 
     def info(self) -> PrincipalInfo:
         """The classified principal."""
