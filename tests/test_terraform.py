@@ -326,3 +326,24 @@ def test_data_source_statements_render_known_parts_and_guard_unknown_ones():
     assert first["Condition"] == {"StringEquals": {"sts:ExternalId": ["x"]}, "Bool": {UNKNOWN_CONDITION_KEY: "true"}}
     assert second == {"Effect": "Deny", "NotAction": ["s3:*"], "Resource": ["*"]}
     assert document_from_statements({"statement": [], "source_policy_documents": ["{}"]}, {}) is None
+
+
+@pytest.mark.e2e
+def test_cli_import_reads_stdin_and_rejects_a_bad_base_or_tf_dir(tmp_path):
+    out = tmp_path / "after.json"
+    plan = (DATA / "change.plan.json").read_bytes()
+    ok = subprocess.run([*IAMREACH, "import", "terraform", "-", "-o", str(out)], input=plan, capture_output=True,
+                        env=os.environ, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    from iamreach import snapshot
+
+    inv = snapshot.load(out)
+    assert inv.meta["terraform"]["account"] == ACCOUNT and inv.meta["terraform"]["account_source"] == "plan ARNs"
+    bad_base = tmp_path / "base.json"
+    bad_base.write_text("{}")
+    for args, expect in ((["--base", str(bad_base)], str(bad_base)), (["--tf-dir", str(tmp_path / "nope")], "--tf-dir")):
+        out2 = tmp_path / "never.json"
+        proc = subprocess.run([*IAMREACH, "import", "terraform", str(DATA / "change.plan.json"), "-o", str(out2), *args],
+                              capture_output=True, text=True, env=os.environ, timeout=120)
+        assert proc.returncode == 2 and expect in proc.stderr, proc.stderr
+        assert not out2.exists()
