@@ -116,3 +116,16 @@ def test_render_without_graphviz_says_how_to_install(snap, tmp_path):
     assert res.returncode == 2
     assert "apt-get install -y graphviz" in res.stderr
     assert not out.exists()
+
+
+def test_render_no_path_and_overview(snap, tmp_path):
+    out = tmp_path / "none.svg"
+    res = _render(str(snap), "--from", "phi", "--to", "synthetic", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "no path from 'phi' to 'synthetic'" in res.stderr
+    ET.fromstring(out.read_bytes())  # an empty but valid picture
+    over = tmp_path / "over.dot"
+    res = _render(str(snap), "--max-nodes", "2", "-o", str(over))
+    assert res.returncode == 0, res.stderr
+    assert "overview of" in res.stderr
+    assert over.read_text().count('class="group') >= 2
