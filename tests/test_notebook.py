@@ -96,3 +96,20 @@ def test_check_runs_the_registry(env):
     ids = {f.check_id for f in report.findings}
     assert "IAMR-001" in ids  # synthetic -> phi paths exist in the contract graph
     assert "IAMR-001" in report._repr_html_()
+
+
+def test_can_and_who_can_on_a_built_graph():
+    from test_render_cli import BUCKET as B
+    from test_render_cli import PROD_ROLE as READER
+    from test_render_cli import SYN_ROLE, small_inventory
+
+    env = Environment(small_inventory())
+    yes = env.can(READER, "s3:GetObject", f"{B}/x.csv")
+    assert yes.decision == "allowed"
+    assert "ALLOWED" in yes._repr_html_()
+    no = env.can(SYN_ROLE, "s3:GetObject", f"{B}/x.csv")
+    assert no.decision != "allowed"
+    who = env.who_can("s3:GetObject", f"{B}/x.csv")
+    assert READER in {p for p, _ in who}
+    assert READER in who._repr_html_() and list(who.to_pandas().columns) == ["principal", "decision", "conditions"]
+    assert len(env.paths("synthetic", "phi")) >= 1
