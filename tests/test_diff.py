@@ -203,3 +203,20 @@ def test_plan_diff_network_hop_points_at_the_database_ingress_change(plan_snapsh
     (hop,) = change.paths[0]
     assert hop.hop.kind == "can_connect" and hop.status == "added" and hop.hop.ports == ("tcp/5432",)
     assert hop.location["terraform_address"] in {"aws_security_group.db", "aws_vpc_security_group_ingress_rule.db_from_app"}
+
+
+def test_a_failing_before_process_falls_back_to_this_one(plan_snapshots, plan_diff, monkeypatch):
+    import iamreach.analyses.diff as diff_mod
+
+    parent, real = os.getpid(), diff_mod._side_of
+
+    def flaky(inv, cfg, opts):
+        if os.getpid() != parent:
+            raise RuntimeError("simulated crash in the forked process")
+        return real(inv, cfg, opts)
+
+    monkeypatch.setattr(diff_mod, "_side_of", flaky)
+    before, after = plan_snapshots
+    d = diff_snapshots(before, after)
+    assert d.timings["parallel"] is False
+    assert json.dumps(d.to_dict(), sort_keys=True) == json.dumps(plan_diff.to_dict(), sort_keys=True)

@@ -466,8 +466,13 @@ def _with_location(finding, locate: _Locator):
     for p in finding.paths:
         nodes.extend(p.nodes)
     loc = locate(tuple(nodes))
-    if not loc or not loc.get("file"):
+    if not loc:
         return finding
+    if not loc.get("file"):  # no --tf-dir: name the address in the message (the fingerprint ignores it)
+        address = loc.get("terraform_address")
+        if not address or address in finding.message:
+            return finding
+        return Finding(**{**finding.to_kwargs(), "message": f"{finding.message} [terraform: {address}]"})
     return Finding(**{**finding.to_kwargs(), "location": Location(loc["file"], loc.get("line"))})
 
 
@@ -559,13 +564,18 @@ def _fork_side(inv, cfg, opts: dict):
     proc.start()
     send.close()
 
-    def receive() -> _Side | None:
+    def receive(patience: float) -> _Side | None:
+        """The child's summary; None when it failed or is still busy after ``patience`` seconds."""
+        status, value = "error", "no answer"
         try:
-            status, value = recv.recv()
+            if recv.poll(patience):
+                status, value = recv.recv()
         except (EOFError, OSError):
             status, value = "error", "child exited"
         finally:
             recv.close()
+            if proc.is_alive() and status != "ok":
+                proc.terminate()  # stuck (e.g. a lock inherited from another thread): do it here instead
             proc.join()
         return value if status == "ok" else None
     return receive
@@ -597,7 +607,8 @@ def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: 
     else:
         receive = _fork_side(before, cfg, opts) if parallel else None
         side_a = _side_of(after, cfg, opts)
-        side_b = receive() if receive is not None else None
+        elapsed = time.perf_counter() - t0
+        side_b = receive(max(60.0, 4 * elapsed)) if receive is not None else None
         timings["parallel"] = side_b is not None
         if side_b is None:
             side_b = _side_of(before, cfg, opts)
