@@ -278,6 +278,12 @@ CASES = [
      "sts:AssumeRoleWithWebIdentity", TARGET_ROLE,
      {"resource_policy": rpol(st(action="sts:AssumeRoleWithWebIdentity", resource=None,
                                  Principal={"Service": "cognito-identity.amazonaws.com"}), kind="trust")}, D, "implicit", None),
+    ("trust: sts:TagSession must be allowed by the trust policy too", ALICE, "sts:TagSession", TARGET_ROLE,
+     {"resource_policy": TRUST_ACCOUNT, "identity_policies": [FULL]}, D, "implicit", "trust policy must allow"),
+    ("trust: sts:TagSession allowed by trust (delegation) and identity", ALICE, "sts:TagSession", TARGET_ROLE,
+     {"resource_policy": rpol(st(action=["sts:AssumeRole", "sts:TagSession"], resource=None,
+                                 Principal={"AWS": f"arn:aws:iam::{ACC}:root"}), kind="trust"),
+      "identity_policies": [FULL]}, A, None, None),
     # --- KMS key policies ----------------------------------------------------------------------
     ("KMS: key policy delegating to the account + IAM allow", ALICE, "kms:Decrypt", KEY,
      {"identity_policies": [allow("kms:Decrypt")],

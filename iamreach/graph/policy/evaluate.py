@@ -77,6 +77,8 @@ __all__ = [
 RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss", "cognito-identity", "logs", "dynamodb"})
 
 _ASSUME_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml"})
+# Actions a role's trust policy must also allow when they accompany an AssumeRole* call.
+_TRUST_ACTIONS = _ASSUME_ACTIONS | {"sts:tagsession", "sts:setsourceidentity", "sts:setcontext"}
 _FEDERATED_ACTIONS = frozenset({"sts:assumerolewithwebidentity", "sts:assumerolewithsaml"})
 
 
@@ -444,7 +446,7 @@ def _identity_only(
     need a resource-based policy (cross-account, trust or key policy), or when the resource
     account is not known.
     """
-    if act in _ASSUME_ACTIONS or act.startswith("kms:"):
+    if act in _TRUST_ACTIONS or act.startswith("kms:"):
         return None
     p_acc = request.principal_account or info.account
     r_acc = _resource_account(request, p_acc)
@@ -512,7 +514,8 @@ def evaluate(
     ``scps`` / ``rcps``: one entry per level, root first; an entry is a sequence of policies
     (or a :class:`PolicyLevel` with a label). Empty ``scps`` = not in an organization.
     ``resource_policy_required``: ``None`` infers it (role trust policies for
-    ``sts:AssumeRole*``, KMS key policies for ``kms:*`` on a key ARN).
+    ``sts:AssumeRole*`` and the ``sts:TagSession`` / ``sts:SetSourceIdentity`` / ``sts:SetContext``
+    that accompany it, on a role ARN; KMS key policies for ``kms:*`` on a key ARN).
     """
     cat = catalog if catalog is not None else default_catalog()
     act = request._action_l
@@ -621,7 +624,7 @@ def evaluate(
     cross = bool(p_acc and r_acc and p_acc != r_acc)
     required = resource_policy_required
     if required is None:
-        required = act in _ASSUME_ACTIONS or (service == "kms" and ":key/" in resource)
+        required = (act in _TRUST_ACTIONS and ":role/" in resource) or (service == "kms" and ":key/" in resource)
     self_assume = (
         act == "sts:assumerole"
         and info.role_key is not None
