@@ -68,7 +68,7 @@ def test_text_format(tmp_path, capsys):
                         "--unknown-keys", "conditional", capsys=capsys)
     assert code == 1
     assert out.startswith(f"[0] ALLOWED: {ALICE} -> s3:GetObject on arn:aws:s3:::b/k")
-    assert "[1] CONDITIONAL" in out and "? Allow needs StringEquals aws:SourceVpc [vpc-1]" in out
+    assert "[1] CONDITIONAL" in out and "? if StringEquals aws:SourceVpc [vpc-1]  [Allow in identity_policies[0]]" in out
 
 
 def test_all_layers_and_extension_flags(tmp_path, capsys):

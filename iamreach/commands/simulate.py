@@ -204,9 +204,11 @@ def _text(results: list[Any], data: Any) -> str:
         lines = [f"{'[' + str(i) + '] ' if isinstance(data, list) else ''}{head}: {title}"]
         lines += [f"  - {line}" for line in res.explanation]
         for t in res.conditions:
-            neg = "NOT " if t.negated else ""
             vals = ", ".join(t.values)
-            who = f"{t.source}" + (f" ({t.sid})" if t.sid else "")
-            lines.append(f"  ? {t.effect} needs {neg}{t.operator} {t.key} [{vals}]  ({who})")
+            cond = f"{t.operator} {t.key} [{vals}]"
+            if t.negated:
+                cond = f"NOT ({cond})"
+            who = f"{t.source}" + (f" statement {t.sid!r}" if t.sid else "")
+            lines.append(f"  ? if {cond}  [{t.effect} in {who}]")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
