@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "paths", "can",
     "diff",
+    "export",
 )
 
 
