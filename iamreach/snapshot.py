@@ -22,19 +22,24 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gzip
 import hashlib
 import io
 import os
+import types
+import typing
 import zlib
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
 from iamreach import __version__
 from iamreach.errors import SnapshotError
 from iamreach.fileio import atomic_write_bytes
-from iamreach.inventory import SCHEMA_VERSION, Inventory
+from iamreach.inventory import SCHEMA_VERSION, Inventory, OrgUnit
 
 __all__ = ["save", "load", "dumps", "loads", "content_hash"]
 
@@ -113,10 +118,68 @@ def loads(data: bytes, *, source: str = "<snapshot>") -> tuple[Inventory, dict]:
         )
     try:
         inv = Inventory.from_dict(body)
+        _check_types(inv)
     except SnapshotError as exc:
         raise exc.with_file(source) from None
     header = {k: v for k, v in doc.items() if k != "inventory"}
     return inv, header
+
+
+@functools.cache
+def _hints(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(field name, resolved annotation) of a record dataclass."""
+    hints = typing.get_type_hints(cls)
+    return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+
+
+def _type_error(where: str, expected: str, value: Any) -> SnapshotError:
+    return SnapshotError(f"expected {expected}, got {type(value).__name__}", field=where)
+
+
+def _check_value(value: Any, hint: Any, where: str) -> None:
+    """Raise SnapshotError unless ``value`` (from JSON) fits the annotation ``hint``."""
+    if hint is Any:
+        return
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return
+        (hint,) = [o for o in options if o is not type(None)]
+        origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        _check_record(value, where)
+        return
+    base = origin or hint
+    if base is bool and not isinstance(value, bool) or base is not bool and not isinstance(value, base) \
+            or base in (int, float) and isinstance(value, bool):
+        raise _type_error(where, getattr(base, "__name__", str(base)), value)
+    args = typing.get_args(hint)
+    if base is list and args:
+        for i, item in enumerate(value):
+            _check_value(item, args[0], f"{where}[{i}]")
+    elif base is dict and args:
+        for key, item in value.items():
+            _check_value(key, args[0], f"{where}.{key}")
+            _check_value(item, args[1], f"{where}.{key}")
+
+
+def _check_record(record: Any, where: str) -> None:
+    for name, hint in _hints(type(record)):
+        _check_value(getattr(record, name), hint, f"{where}.{name}")
+
+
+def _check_types(inv: Inventory) -> None:
+    """Every field of every record has the type its annotation promises (``from_dict`` checks only some)."""
+    if inv.organization is not None:
+        _check_record(inv.organization, "organization")
+        for i, unit in enumerate(inv.organization.units):
+            _check_record(OrgUnit.from_dict(unit, f"organization.units[{i}]"), f"organization.units[{i}]")
+    for f in dataclasses.fields(Inventory):
+        items = getattr(inv, f.name)
+        if isinstance(items, list):
+            for i, record in enumerate(items):
+                _check_record(record, f"{f.name}[{i}]")
 
 
 def load(path: str | os.PathLike[str]) -> Inventory:
