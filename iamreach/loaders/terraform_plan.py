@@ -58,7 +58,7 @@ def read_plan(data: bytes, *, source: str = "<plan>") -> dict:
     """Parse and validate plan JSON bytes; raise :class:`PlanError` naming the field."""
     try:
         plan = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise PlanError(f"not valid JSON ({exc}); expected the output of `terraform show -json PLANFILE`",
                         file=source) from exc
     if not isinstance(plan, dict):
