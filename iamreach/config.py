@@ -138,7 +138,10 @@ def load_config(path: str | Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", file=str(p)) from exc
     if p.name == "pyproject.toml":
-        data = data.get("tool", {}).get("iamreach", {})
+        for key in ("tool", "iamreach"):
+            data = data.get(key, {})
+            if not isinstance(data, dict):
+                raise _err(str(p), text, key, "expected a table ([tool.iamreach])")
     return _from_dict(data, str(p), text)
 
 
