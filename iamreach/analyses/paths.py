@@ -231,8 +231,15 @@ def unknown_pairs(G, sources: set[str], targets: set[str], connected: set[tuple]
     source's or the target's account can hide the first or the last hop.
     """
     gaps = list(G.graph.get("gaps", ()))
-    if not gaps or not sources or not targets:
+    if not gaps:
         return ()
+    if not sources or not targets:
+        # nothing matched one side: a gap may be what hid it (a denied List call), so not "no path"
+        side = "sources" if not sources else "targets"
+        uniq = {tuple(sorted((k, str(v)) for k, v in g.items())): g for g in gaps}
+        return (Unknown("*" if sources else "(no match)", "*" if targets else "(no match)",
+                        tuple(uniq[k] for k in sorted(uniq)),
+                        f"no node matched the {side}, but {len(uniq)} collection gap(s) could hide one"),)
     global_gaps = tuple(g for g in gaps if g.get("service") in _IAM_SERVICES or not g.get("account"))
     by_account: dict[str, list] = {}
     for g in gaps:
