@@ -164,7 +164,7 @@ _stmt = hs.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(stmts=hs.lists(_stmt, max_size=3), kind=hs.sampled_from(["identity", "resource"]))
 def test_statement_shaped_json_only_raises_policy_error(stmts, kind):
     try:
