@@ -379,6 +379,9 @@ CASES = [
     ("variables: unknown key in analysis mode is conditional", SESSION, "s3:GetObject", "arn:aws:s3:::b/data/x",
      {"identity_policies": [allow("s3:GetObject", "arn:aws:s3:::b/${aws:PrincipalTag/team}/*")], "unknown": True},
      C, None, None),
+    ("SCP admin exemption by aws:PrincipalArn works for role sessions (derived role ARN)", SESSION, "s3:GetObject", OBJ,
+     {"identity_policies": [FULL], "scps": [[SCP_ALL, pol(st("Deny", "s3:*", Condition={"ArnNotLike": {
+         "aws:PrincipalArn": f"arn:aws:iam::{ACC}:role/R"}}), kind="scp")]]}, A, None, None),
     ("variables: ${aws:PrincipalAccount} is derived from the principal", ALICE, "sqs:SendMessage",
      f"arn:aws:sqs:us-east-1:{ACC}:q", {"identity_policies": [allow("sqs:*", "arn:aws:sqs:*:${aws:PrincipalAccount}:*")]},
      A, None, None),

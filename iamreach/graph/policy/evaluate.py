@@ -216,7 +216,8 @@ class Request:
     ``resource_account`` from the resource ARN (S3 ARNs carry none: pass it).
 
     Keys the request itself determines are derived when not supplied: ``aws:PrincipalAccount``,
-    ``aws:PrincipalArn`` (not for role sessions: the role's path is unknown),
+    ``aws:PrincipalArn`` (for a role session, in ``"absent"`` mode only, the role ARN with path ``/``:
+    the session ARN does not carry the path),
     ``aws:username`` (IAM users), ``aws:PrincipalType``, ``aws:PrincipalIsAWSService``,
     ``aws:PrincipalServiceName`` (service principals) and ``aws:ResourceAccount``.
     """
@@ -268,6 +269,10 @@ class Request:
                 ctx.get_default("aws:principalaccount", acc)
             if info.kind in ("user", "role", "root", "federated-user"):
                 ctx.get_default("aws:principalarn", info.arn)
+            elif info.kind == "session" and not ctx.unknown and info.role_key:
+                # The session ARN drops the role's path: assume "/" (complete-context mode only).
+                partition = info.arn.split(":", 2)[1]
+                ctx.get_default("aws:principalarn", f"arn:{partition}:iam::{info.account}:role/{info.name}")
             if info.kind == "user" and info.name:
                 ctx.get_default("aws:username", info.name)
             ptype = _PRINCIPAL_TYPES.get(info.kind)
