@@ -172,3 +172,16 @@ def test_conditional_answers_list_their_terms(sc):
         assert res.conditions and res.denial is None
     else:
         assert res.conditions == ()
+
+
+@SETTINGS
+@given(sc=scenario())
+def test_identity_only_fast_path_agrees_with_the_general_path(sc):
+    """An allow-all session policy changes nothing (intersection with everything) but forces the
+    general evaluation path: both paths must give the same decision and denial."""
+    base = dict(sc, resource=None, boundary=None, session=None, scp=[], rcp=[], vpce=None)
+    plain = _run(base)
+    forced = _run(dict(base, session=[ALLOW_ALL]))
+    if sc["principal"] in (ALICE, SESSION, ROLE, X_USER):
+        assert (plain.decision, plain.denial) == (forced.decision, forced.denial), (plain, forced)
+        assert set(plain.conditions) == set(forced.conditions)
