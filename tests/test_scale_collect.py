@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from iamreach import snapshot
+from iamreach.inventory import Gap
+from iamreach.loaders import collector
 from iamreach.loaders.collector import CollectOptions, collect
 
 pytest.importorskip("distributed", reason="the scale extra is not installed")
@@ -180,10 +182,27 @@ def test_task_failing_past_its_retries_becomes_gaps_not_a_hole(org, tmp_path):
     assert [g.error_code for g in snapshot.load(path).gaps if g.api == "collect"] == ["ConnectionResetError"]
 
 
-def test_failed_assume_role_is_a_gap_and_the_account_is_not_collected(org):
-    opts = CollectOptions(org=True, assume_role="NoSuchRole", services=["organizations", "iam", "ec2"])
-    inv = collect_distributed(opts, client=org["client"])
+def _refused(account: str, role: str) -> Gap:
+    """The gap the collector records when STS refuses AssumeRole (moto assumes any role, AWS does not)."""
+    return Gap(service="sts", api="AssumeRole", error_code="AccessDenied", account=account,
+               message="not authorized to perform sts:AssumeRole", resource=f"arn:aws:iam::{account}:role/{role}")
+
+
+def test_refused_assume_role_is_a_gap_and_the_account_is_not_collected(org, monkeypatch):
+    refused = org["ids"]["synthetic"]
+
+    def sts_refuses(spec: TaskSpec) -> TaskResult:  # as run_task does when _assume returns a gap
+        if spec.account == refused:
+            return TaskResult(spec, assume_gap=_refused(spec.account, spec.assume_role or ""))
+        return run_task(spec)
+
+    opts = CollectOptions(org=True, services=["organizations", "iam", "ec2"])
+    inv = collect_distributed(opts, client=org["client"], runner=sts_refuses)
+    real_assume = collector._assume
+    monkeypatch.setattr(collector, "_assume", lambda session, account, role, home, config: (
+        (None, _refused(account, role)) if account == refused else real_assume(session, account, role, home, config)))
     local = collect(opts)
-    assert [g.api for g in inv.gaps if g.service == "sts"] == ["AssumeRole", "AssumeRole"]
-    assert [a.id for a in inv.accounts if a.regions] == [org["ids"]["management"]]
+    assert [(g.api, g.account) for g in inv.gaps if g.service == "sts"] == [("AssumeRole", refused)]
+    assert refused not in inv.meta["accounts"] and len(inv.meta["accounts"]) == 2
+    assert not [g for g in inv.gaps if g.api == "collect"]
     assert _same_state(inv, _dump(local))
