@@ -23,9 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 FILES = ("report.html", "attack-paths.svg", "findings.sarif", "summary.md", "snapshot.json.gz")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "demo-output"
+def _run_demo(out):
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     start = time.monotonic()
@@ -34,7 +32,15 @@ def demo(tmp_path_factory):
     return proc, out, time.monotonic() - start
 
 
-def test_demo_writes_every_output(demo):
+def test_demo_end_to_end(tmp_path, shared_dir):
+    """One demo run (about a minute), then every check on what it wrote."""
+    demo = _run_demo(tmp_path / "demo-output")
+    _check_outputs(demo)
+    _check_findings(demo, shared_dir)
+    _check_pictures(demo)
+
+
+def _check_outputs(demo):
     proc, out, seconds = demo
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert seconds < 120, seconds
@@ -48,7 +54,7 @@ def test_demo_writes_every_output(demo):
     assert "forbidden path(s) synthetic -> phi" in proc.stdout
 
 
-def test_demo_finds_forbidden_paths_and_findings(demo, shared_dir):
+def _check_findings(demo, shared_dir):
     proc, out, _ = demo
     inv = snapshot.load(out / "snapshot.json.gz")
     assert len(inv.accounts) >= 3 and inv.principals and inv.resources
@@ -64,7 +70,7 @@ def test_demo_finds_forbidden_paths_and_findings(demo, shared_dir):
     assert "meridian-phi-records" in summary
 
 
-def test_demo_pictures(demo):
+def _check_pictures(demo):
     _, out, _ = demo
     root = ET.fromstring((out / "attack-paths.svg").read_bytes())
     texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))

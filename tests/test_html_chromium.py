@@ -21,6 +21,8 @@ from test_render_graphs import BUCKET, EC2, HOSTILE, LAMBDA, PROD_ROLE, SECRET, 
 
 from iamreach.formatters.html import render_html, write_html
 
+pytestmark = pytest.mark.xdist_group("chromium")
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
@@ -132,7 +134,7 @@ class CDP:
         os.close(self._w)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(tmp_path_factory):
     if CHROMIUM is None:
         pytest.fail("Debian chromium is missing: apt-get install -y chromium chromium-driver")
