@@ -81,7 +81,9 @@ class CDP:
             self.events.append(reply)
 
     def open(self, url: str) -> None:
-        target = self.send("Target.createTarget", {"url": "about:blank"}, browser=True)["targetId"]
+        if getattr(self, "target", None):
+            self.send("Target.closeTarget", {"targetId": self.target}, browser=True)
+        self.target = target = self.send("Target.createTarget", {"url": "about:blank"}, browser=True)["targetId"]
         self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
                                  browser=True)["sessionId"]
         self.send("Page.enable")
@@ -146,11 +148,19 @@ def browser(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(browser, tmp_path_factory):
+def page_file(tmp_path_factory):
     G = contract_graph()
     out = tmp_path_factory.mktemp("page") / "graph.html"
     write_html(out, G, title=f"demo {HOSTILE}",
                tables=[("findings", [{"id": "IAMR-001", "resource": HOSTILE, "message": "<b>x</b>"}])])
+    return G, out
+
+
+@pytest.fixture
+def page(browser, page_file):
+    """A fresh tab on the contract-graph page for every test."""
+    G, out = page_file
+    browser.events.clear()
     browser.open(out.as_uri())
     return browser, G, out
 
