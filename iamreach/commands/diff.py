@@ -24,6 +24,7 @@ _MAX_ROWS = 50
 
 
 def register(subparsers: Any) -> None:
+    """Add the ``diff`` parser."""
     p = subparsers.add_parser(
         "diff", help="reachability diff of two snapshots (CI gate)",
         description="Compare two snapshots: forbidden label pairs opened and closed (with the hops that "
@@ -42,6 +43,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Load both snapshots, diff them, write the chosen format; return the diff's exit code."""
     from iamreach.analyses.diff import diff_snapshots
     from iamreach.commands._common import write_output
     from iamreach.config import load_config
@@ -176,6 +178,7 @@ def render_markdown(result: DiffResult, args: Any = None) -> str:
 
 # -- json / sarif -------------------------------------------------------------------------------
 def render_json(result: DiffResult, args: Any = None) -> str:
+    """``DiffResult.to_dict()`` as sorted, indented JSON (schema ``iamreach-diff/1``)."""
     return orjson.dumps(result.to_dict(), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2).decode() + "\n"
 
 
