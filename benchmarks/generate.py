@@ -756,16 +756,20 @@ class _AccountGen:
                                    "Action": "s3:*", "Resource": [arn, arn + "/*"],
                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
         roll = rng.random()
-        if roll < 0.25:
+        # Organization-wide read (aws:PrincipalOrgID) is for shared artifacts and logs: common in
+        # the core accounts, rare in workload ones. Every principal of the org allowed s3:GetObject
+        # on "*" can read such a bucket, so this rate sets an O(principals x shared buckets) term.
+        p_org = 0.3 if a.kind in _KIND_CORE else 0.1 if a.kind == "mixed" else 0.004
+        if roll < p_org:
             statements.append({"Sid": "OrgRead", "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:ListBucket"],
                                "Resource": [arn, arn + "/*"],
                                "Condition": {"StringEquals": {"aws:PrincipalOrgID": self.org.id}}})
-        elif roll < 0.4:
+        elif roll < p_org + 0.05:
             peer = rng.choice(self.accts)
             statements.append({"Sid": "CrossAccountRead", "Effect": "Allow",
                                "Principal": {"AWS": f"arn:aws:iam::{peer.id}:root"},
                                "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [arn, arn + "/*"]})
-        elif roll < 0.43 and not phi:
+        elif roll < p_org + 0.06 and not phi:
             statements.append({"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
                                "Resource": arn + "/*"})
         if phi and rng.random() < 0.04 and self.by_kind.get("synthetic"):  # the classic mistake
@@ -774,7 +778,7 @@ class _AccountGen:
                                "Principal": {"AWS": f"arn:aws:iam::{syn.id}:root"},
                                "Action": ["s3:GetObject", "s3:ListBucket"], "Resource": [arn, arn + "/*"]})
         policy = {"Version": V, "Statement": statements} if rng.random() < 0.85 else None
-        bpa = None if roll >= 0.4 and rng.random() < 0.3 else {
+        bpa = None if roll >= p_org + 0.05 and rng.random() < 0.3 else {
             "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
         enc = {"algorithm": "aws:kms", "kms_key_arn": rng.choice(a.keys)} if a.keys and rng.random() < 0.6 else \
             {"algorithm": "AES256", "kms_key_arn": None}
