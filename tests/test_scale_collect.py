@@ -206,3 +206,25 @@ def test_refused_assume_role_is_a_gap_and_the_account_is_not_collected(org, monk
     assert refused not in inv.meta["accounts"] and len(inv.meta["accounts"]) == 2
     assert not [g for g in inv.gaps if g.api == "collect"]
     assert _same_state(inv, _dump(local))
+
+
+def test_task_whose_worker_keeps_dying_becomes_killedworker_gaps(org, monkeypatch):
+    target = org["ids"]["synthetic"]
+    # the scheduler runs in this process (LocalCluster): give up after the first worker death
+    monkeypatch.setattr(org["client"].cluster.scheduler, "allowed_failures", 0)
+
+    def always_dies(spec: TaskSpec) -> TaskResult:
+        if spec.account == target and spec.services == ("iam",):
+            os._exit(9)
+        return run_task(spec)
+
+    opts = CollectOptions(org=True, services=["organizations", "iam", "s3"])
+    inv = collect_distributed(opts, client=org["client"], runner=always_dies)
+    gaps = {(g.service, g.account): g.error_code for g in inv.gaps if g.api == "collect"}
+    assert gaps[("iam", target)] == "KilledWorker"
+    # tasks that shared the dying worker may be lost with it: each is a gap too, never a hole
+    assert set(gaps.values()) == {"KilledWorker"}
+    assert not [p for p in inv.principals if p.account == target]
+    for acct in inv.meta["accounts"]:
+        assert ("iam", acct) in gaps or [p for p in inv.principals if p.account == acct]
+    org["client"].wait_for_workers(2, timeout=60)
