@@ -137,8 +137,13 @@ def _summary_md(result: DemoResult, report_md: str, path_rows: list[dict[str, An
              "Files: " + ", ".join(f"`{name}`" for name in OUTPUTS), "", "## Forbidden paths", ""]
     if path_rows:
         lines += ["| rule | decision | hops | from | to | edges |", "|---|---|---|---|---|---|"]
+        from iamreach.formatters.markdown import table_cell as cell
+
         for r in path_rows[:50]:
-            lines.append(f"| {r['rule']} | {r['decision']} | {r['hops']} | `{r['from']}` | `{r['to']}` | {r['route']} |")
+            lines.append(f"| {cell(r['rule'])} | {r['decision']} | {r['hops']} | {cell(r['from'])} | {cell(r['to'])} "
+                         f"| {cell(r['route'])} |")
+        if len(path_rows) > 50:
+            lines.append(f"\n… and {len(path_rows) - 50} more (see report.html)")
     else:
         lines.append("none")
     lines += ["", "## Check report", "", report_md]
