@@ -11,31 +11,25 @@ only it) at the server with dummy credentials; build the Meridian Health organiz
 ``findings.sarif``    the findings for code-scanning tools
 ``summary.md``        a Markdown summary (findings and paths)
 
-The environment variables are restored and the server stopped afterwards, also on error.
+The emulator is :func:`iamreach.demo.emulator`: the environment variables are restored and the
+server stopped afterwards, also on error.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import os
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from iamreach.errors import IamreachError
 
-__all__ = ["run_demo", "summary_text", "DemoResult", "emulator", "OUTPUTS"]
+__all__ = ["run_demo", "summary_text", "DemoResult", "OUTPUTS"]
 
 #: The files a demo run writes, in the order they are listed in the summary.
 OUTPUTS = ("report.html", "attack-paths.svg", "findings.sarif", "summary.md", "snapshot.json.gz")
-
-_ENV_KEYS = ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-             "AWS_SECURITY_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE",
-             "AWS_SHARED_CREDENTIALS_FILE", "MOTO_IAM_LOAD_MANAGED_POLICIES")
 
 
 @dataclass
@@ -51,44 +45,6 @@ class DemoResult:
     unknown: int = 0
     gaps: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def emulator(region: str) -> Iterator[str]:
-    """Run a moto server on 127.0.0.1 and point this process's AWS settings at it; yield its URL."""
-    try:
-        from moto.server import ThreadedMotoServer
-    except ImportError:
-        raise IamreachError("the demo needs the AWS emulator moto: pip install 'moto[server]>=5,<6'") from None
-    saved = {k: os.environ.get(k) for k in _ENV_KEYS}
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines on the terminal
-    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for key in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
-            os.environ.pop(key, None)
-        os.environ.update({
-            "AWS_ENDPOINT_URL": url, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": region, "AWS_REGION": region,
-            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        })
-        yield url
-    finally:
-        server.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _collect(snapshot_path: Path, region: str) -> None:
@@ -160,7 +116,7 @@ def run_demo(out_dir: str | os.PathLike[str] = "demo-output", *, region: str = "
     from iamreach.analyses.checks import default_registry
     from iamreach.analyses.paths import forbidden_paths
     from iamreach.config import Config
-    from iamreach.demo import build_demo_org
+    from iamreach.demo import build_demo_org, emulator
     from iamreach.fileio import atomic_write_bytes
     from iamreach.formatters import markdown, sarif
     from iamreach.formatters.dot import build_dot
@@ -173,7 +129,7 @@ def run_demo(out_dir: str | os.PathLike[str] = "demo-output", *, region: str = "
     result = DemoResult(out_dir=out, files={name: out / name for name in OUTPUTS})
     render("digraph { a }", "svg")  # fail early, before the slow part, when Graphviz is missing
     t0 = time.monotonic()
-    with emulator(region):
+    with emulator():
         say(f"iamreach demo: building the Meridian Health organization in an in-process AWS emulator ({region})")
         build_demo_org(region=region)
         result.seconds["build"] = time.monotonic() - t0
