@@ -102,7 +102,11 @@ def load_plan(path: str) -> dict:
         data = read_input_bytes(path)
     except OSError as exc:
         raise PlanError(f"cannot read: {exc.strerror}", file=path) from exc
-    return strip_sensitive(read_plan(data, source=path))
+    plan = read_plan(data, source=path)
+    try:
+        return strip_sensitive(plan)
+    except RecursionError as exc:
+        raise PlanError("values are nested too deeply to be a Terraform plan", file=path) from exc
 
 
 def _plan_accounts(plan: Plan) -> list[str]:
