@@ -347,3 +347,41 @@ def test_cli_import_reads_stdin_and_rejects_a_bad_base_or_tf_dir(tmp_path):
                               capture_output=True, text=True, env=os.environ, timeout=120)
         assert proc.returncode == 2 and expect in proc.stderr, proc.stderr
         assert not out2.exists()
+
+
+def test_glue_stepfunctions_sagemaker_secrets_and_tables():
+    role = "arn:aws:iam::111122223333:role/synthetic-etl"
+
+    def rc(type_, name, after, unknown=None):
+        return {"address": f"{type_}.{name}", "type": type_, "name": name, "mode": "managed",
+                "change": {"actions": ["create"], "before": None, "after": after, "after_unknown": unknown or {}}}
+    definition = json.dumps({"States": {"Read": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                                                 "Parameters": {"JobName": "etl"}}}})
+    plan = {"format_version": "1.2", "resource_changes": [
+        rc("aws_glue_job", "etl", {"name": "etl", "role_arn": role, "connections": ["phi-jdbc"]}, {"arn": True}),
+        rc("aws_sfn_state_machine", "flow", {"name": "flow", "role_arn": role, "definition": definition,
+                                             "logging_configuration": [{"level": "ALL", "log_destination": "arn:aws:logs:us-east-1:111122223333:log-group:x:*"}],
+                                             "tracing_configuration": [{"enabled": True}]}),
+        rc("aws_sagemaker_notebook_instance", "nb", {"name": "nb", "role_arn": role, "direct_internet_access": "Enabled",
+                                                     "security_groups": []}),
+        rc("aws_secretsmanager_secret", "db", {"name": "phi-db-credentials"}, {"arn": True}),
+        rc("aws_secretsmanager_secret_policy", "db", {"block_public_policy": True}, {"secret_arn": True, "policy": True}),
+        rc("aws_dynamodb_table", "t", {"name": "t", "server_side_encryption": [{"enabled": False}]}),
+        rc("aws_glue_catalog_database", "db", {"name": "db"})],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_secretsmanager_secret_policy.db", "type": "aws_secretsmanager_secret_policy", "name": "db",
+             "mode": "managed", "expressions": {"secret_arn": {"references": ["aws_secretsmanager_secret.db.arn",
+                                                                               "aws_secretsmanager_secret.db"]},
+                                                "policy": {"references": ["var.policy"]}}}]}}}
+    result = apply_plan(plan, account="111122223333")
+    kinds = {r.kind: r for r in result.after.resources}
+    assert kinds["glue_job"].attributes == {**kinds["glue_job"].attributes, "role_arn": role, "connections": ["phi-jdbc"]}
+    sfn = kinds["sfn_state_machine"].attributes
+    assert sfn["logging_level"] == "ALL" and sfn["tracing_enabled"] and sfn["resource_arns"] == [
+        "arn:aws:states:::glue:startJobRun.sync"]
+    assert kinds["sagemaker_notebook"].attributes["direct_internet_access"] is True
+    secret = kinds["secret"]
+    assert secret.arn == "arn:aws:secretsmanager:us-east-1:111122223333:secret:phi-db-credentials"
+    assert secret.policy["Statement"][0]["Condition"] == {"Bool": {UNKNOWN_CONDITION_KEY: "true"}}
+    assert kinds["dynamodb_table"].attributes["kms_key_arn"] is None
+    assert [u["type"] for u in result.meta["unsupported"]] == ["aws_glue_catalog_database"]

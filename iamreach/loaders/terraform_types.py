@@ -849,6 +849,106 @@ def _lambda_add(ctx: Ctx, res: TfResource) -> None:
     ctx.put_resource(r, res)
 
 
+def _workload_ident(service: str, kind: str, sep: str = "/", key: str = "name") -> Callable[[Ctx, TfResource], dict]:
+    def ident(ctx: Ctx, res: TfResource) -> dict:
+        name = _name(res, key)
+        arn = res.get("arn") or f"arn:aws:{service}:{ctx.region}:{ctx.account}:{kind}{sep}{name}"
+        return {"arn": arn, "id": name, "name": name}
+    return ident
+
+
+def _glue_job_add(ctx: Ctx, res: TfResource) -> None:
+    ident = identity(ctx, res)
+    if not res.get("arn"):
+        ctx.provisional(res, ident["arn"])
+    r = ctx.resource_base(res, "glue_job", ident["arn"], ident["id"], ident["name"], {
+        "role_arn": ctx.ref(res, "role_arn", want="arn"),
+        "connections": ctx.ref_list(res, "connections", want="name")})
+    ctx.put_resource(r, res)
+
+
+def _sfn_add(ctx: Ctx, res: TfResource) -> None:
+    ident = identity(ctx, res)
+    if not res.get("arn"):
+        ctx.provisional(res, ident["arn"])
+    logging = res.block("logging_configuration")
+    tracing = res.block("tracing_configuration")
+    refs: list[str] = []
+    definition = res.get("definition")
+    if isinstance(definition, str):
+        try:
+            refs = sorted({v for v in _strings(json.loads(definition)) if v.startswith("arn:")})
+        except ValueError:
+            refs = []
+    dest = logging.get("log_destination")
+    r = ctx.resource_base(res, "sfn_state_machine", ident["arn"], ident["id"], ident["name"], {
+        "role_arn": ctx.ref(res, "role_arn", want="arn"), "tracing_enabled": bool(tracing.get("enabled")),
+        "logging_level": logging.get("level") or "OFF", "log_destinations": [dest] if dest else [],
+        "resource_arns": refs})  # the definition itself is not kept
+    ctx.put_resource(r, res)
+
+
+def _strings(value: Any):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _notebook_add(ctx: Ctx, res: TfResource) -> None:
+    ident = identity(ctx, res)
+    if not res.get("arn"):
+        ctx.provisional(res, ident["arn"])
+    subnet = ctx.ref(res, "subnet_id") if (res.get("subnet_id") or res.is_unknown("subnet_id")) else None
+    r = ctx.resource_base(res, "sagemaker_notebook", ident["arn"], ident["id"], ident["name"], {
+        "role_arn": ctx.ref(res, "role_arn", want="arn"), "subnet_id": subnet,
+        "security_group_ids": ctx.ref_list(res, "security_groups"), "vpc_id": _vpc_of_subnet(ctx, subnet),
+        "direct_internet_access": str(res.get("direct_internet_access") or "Enabled") == "Enabled",
+        "kms_key_id": ctx.ref(res, "kms_key_id", want="arn")})
+    ctx.put_resource(r, res)
+
+
+def _secret_add(ctx: Ctx, res: TfResource) -> None:
+    ident = identity(ctx, res)
+    if not res.get("arn"):
+        ctx.provisional(res, ident["arn"])
+    r = ctx.resource_base(res, "secret", ident["arn"], ident["name"], ident["name"], {
+        "kms_key_arn": ctx.ref(res, "kms_key_id", want="arn"), "unlocks": []})
+    if ctx.plan.is_configured(res, "policy") or res.get("policy"):
+        r.policy = ctx.document(res, "policy", principal=True)
+    ctx.put_resource(r, res)
+
+
+def _secret_policy_add(ctx: Ctx, res: TfResource) -> None:
+    arn = ctx.ref(res, "secret_arn", want="arn")
+    secret = ctx.resources.get(arn or "")
+    if secret is None:
+        ctx.notes.unresolved_ref(res, "secret_arn", f"secret {arn!r} is in neither the plan nor the baseline")
+        return
+    ctx.contribute(secret.arn, res)
+    secret.policy = ctx.document(res, "policy", principal=True)
+
+
+def _secret_policy_remove(ctx: Ctx, res: TfResource) -> None:
+    secret = ctx.resources.get(str(res.get("secret_arn")))
+    if secret is not None:
+        secret.policy = None
+
+
+def _table_add(ctx: Ctx, res: TfResource) -> None:
+    ident = identity(ctx, res)
+    if not res.get("arn"):
+        ctx.provisional(res, ident["arn"])
+    sse = res.block("server_side_encryption")
+    r = ctx.resource_base(res, "dynamodb_table", ident["arn"], ident["name"], ident["name"], {
+        "kms_key_arn": sse.get("kms_key_arn") or None if sse.get("enabled") else None})
+    ctx.put_resource(r, res)
+
+
 # -- RDS ----------------------------------------------------------------------------------------
 _PORTS = {"postgres": 5432, "aurora-postgresql": 5432, "mysql": 3306, "aurora-mysql": 3306, "aurora": 3306,
           "mariadb": 3306, "oracle": 1521, "sqlserver": 1433}
@@ -1012,6 +1112,11 @@ _IDENT: dict[str, Callable[[Ctx, TfResource], dict]] = {
     "aws_db_snapshot": _ident_rds("snapshot", "db_snapshot_identifier"),
     "aws_lambda_function": _ident_lambda,
     "aws_organizations_policy": _ident_org_policy,
+    "aws_glue_job": _workload_ident("glue", "job"),
+    "aws_sfn_state_machine": _workload_ident("states", "stateMachine", ":"),
+    "aws_sagemaker_notebook_instance": _workload_ident("sagemaker", "notebook-instance"),
+    "aws_secretsmanager_secret": _workload_ident("secretsmanager", "secret", ":"),
+    "aws_dynamodb_table": _workload_ident("dynamodb", "table"),
 }
 
 _role_inline = _inline("role", "role")
@@ -1057,5 +1162,11 @@ CONVERTERS: dict[str, Converter] = {
     "aws_db_subnet_group": Converter(PRIMARY, _noop, _noop),  # read by the databases that use it
     "aws_db_snapshot": Converter(DEPENDENT, _snapshot_add, _remove_resource),
     "aws_organizations_policy": Converter(PRIMARY, _org_policy_add, _org_policy_remove),
+    "aws_glue_job": Converter(DEPENDENT, _glue_job_add, _remove_resource),
+    "aws_sfn_state_machine": Converter(DEPENDENT, _sfn_add, _remove_resource),
+    "aws_sagemaker_notebook_instance": Converter(DEPENDENT, _notebook_add, _remove_resource),
+    "aws_secretsmanager_secret": Converter(DEPENDENT, _secret_add, _remove_resource),
+    "aws_secretsmanager_secret_policy": Converter(ATTACHMENT, _secret_policy_add, _secret_policy_remove),
+    "aws_dynamodb_table": Converter(DEPENDENT, _table_add, _remove_resource),
     "aws_organizations_policy_attachment": Converter(ATTACHMENT, _org_attach_add, _org_attach_remove),
 }
