@@ -5,7 +5,8 @@ Usage::
     .venv/bin/python fuzz/iamreach_fuzz.py TARGET [libFuzzer options] [CORPUS_DIR ...]
 
 Targets: ``policy`` (parse_policy + evaluate), ``simulate`` (request validation + engine),
-``snapshot`` (snapshot.loads), ``plan`` (read_plan + strip_sensitive + apply_plan),
+``snapshot`` (snapshot.loads), ``inventory`` (an inventory body sealed with a correct
+content hash, then snapshot.loads and build_graph), ``plan`` (read_plan + strip_sensitive + apply_plan),
 ``config`` (load_config), ``wildcard`` (match_wildcard, with a time budget per input).
 
 The only exception allowed out of a target is :class:`iamreach.errors.IamreachError`;
@@ -28,10 +29,11 @@ with atheris.instrument_imports():
     from iamreach.commands.simulate import simulate_requests
     from iamreach.config import load_config
     from iamreach.errors import IamreachError
+    from iamreach.graph.builder import build_graph
     from iamreach.graph.policy import Request, evaluate, match_wildcard, parse_policy
     from iamreach.loaders.terraform import apply_plan
     from iamreach.loaders.terraform_plan import read_plan, strip_sensitive
-    from iamreach.snapshot import loads
+    from iamreach.snapshot import content_hash, loads
 
 __all__ = ["TARGETS", "main"]
 
@@ -69,6 +71,21 @@ def _snapshot(data: bytes) -> None:
         return
 
 
+def _inventory(data: bytes) -> None:
+    """The inventory body with a correct content hash, so mutations reach the record checks and the builder."""
+    try:
+        body = json.loads(data)
+        doc = json.dumps({"schema_version": 1, "content_hash": content_hash(body) if isinstance(body, dict) else "",
+                          "inventory": body}).encode()
+    except (ValueError, RecursionError, TypeError):
+        return
+    try:
+        inv, _ = loads(doc, source="fuzz")
+        build_graph(inv)
+    except IamreachError:
+        return
+
+
 def _plan(data: bytes) -> None:
     try:
         apply_plan(strip_sensitive(read_plan(data, source="fuzz")))
@@ -99,7 +116,7 @@ def _wildcard(data: bytes) -> None:
 
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
-    "policy": _policy, "simulate": _simulate, "snapshot": _snapshot, "plan": _plan,
+    "policy": _policy, "simulate": _simulate, "snapshot": _snapshot, "inventory": _inventory, "plan": _plan,
     "config": _config, "wildcard": _wildcard,
 }
 
