@@ -443,10 +443,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--pmapper-venv", type=Path, default=Path("/tmp/pmapper-venv"))
     p.add_argument("--no-doc", action="store_true", help="do not touch docs/performance.md")
+    p.add_argument("--from-json", type=Path, help="render the section from a saved out/pmapper.json instead of running")
     args = p.parse_args(argv)
-    res = compare(args.principals, args.seed, args.pmapper_venv)
-    OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "pmapper.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
+    if args.from_json:
+        res = json.loads(args.from_json.read_text())
+    else:
+        res = compare(args.principals, args.seed, args.pmapper_venv)
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "pmapper.json").write_text(json.dumps(res, indent=2, default=str) + "\n")
+    sys.path.insert(0, str(HERE))
     from run import machine_info
 
     section = render_section(res, machine_info())
