@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from iamreach.errors import IamreachError
@@ -117,7 +117,7 @@ def _allowed(fn, *args, **kwargs) -> Any:
 
 
 # -- policy parser and engine ---------------------------------------------------------------
-@budget(1500)
+@budget(500)
 @given(doc=POLICIES, kind=_KINDS, action=_ACTIONS, resource=_RESOURCES, context=_CONTEXT,
        as_text=st.sampled_from(["dict", "json", "bytes", "urlencoded"]))
 def test_policy_parse_and_evaluate_never_crash(doc, kind, action, resource, context, as_text):
@@ -143,7 +143,7 @@ def test_policy_parse_and_evaluate_never_crash(doc, kind, action, resource, cont
         assert result.decision.value in ("allowed", "denied", "conditional")
 
 
-@budget(800)
+@budget(250)
 @given(request=st.one_of(JSON, st.fixed_dictionaries(
     {"principal": _maybe(st.just("arn:aws:iam::111122223333:role/r")), "action": _maybe(_ACTIONS),
      "resource": _maybe(_RESOURCES)},
@@ -184,7 +184,7 @@ def _reference(pattern: str, text: str) -> bool:
 _GLOB_ALPHABET = st.text(alphabet="ab*?:/", max_size=14)
 
 
-@budget(3000)
+@budget(1500)
 @given(pattern=_GLOB_ALPHABET, text=st.text(alphabet="abAB:/", max_size=14), case=st.booleans())
 def test_wildcard_agrees_with_reference(pattern, text, case):
     from iamreach.graph.policy import match_wildcard
@@ -297,7 +297,7 @@ def _seal(inventory: Any, header: dict | None = None) -> bytes:
         return json.dumps(doc).encode()
 
 
-@budget(600)
+@budget(300)
 @given(data=st.data(), build=st.integers(0, 4))
 def test_mutated_snapshots_load_or_fail_cleanly(data, build):
     """Wrong types in every field of a real snapshot: load (then build a graph) or SnapshotError."""
@@ -310,7 +310,7 @@ def test_mutated_snapshots_load_or_fail_cleanly(data, build):
         _allowed(build_graph, loaded[0])
 
 
-@budget(400)
+@budget(300)
 @given(blob=st.one_of(st.binary(max_size=200), JSON.map(lambda v: json.dumps(v).encode()),
                       JSON.map(lambda v: gzip.compress(json.dumps(v).encode())),
                       st.binary(max_size=64).map(lambda b: b"\x1f\x8b" + b)))
@@ -360,7 +360,20 @@ def _plan_paths() -> list[tuple]:
     return _node_paths(_plan())[1:]
 
 
-@budget(300)
+#: Reported, not fixed here (iamreach/loaders/terraform_*.py belong to the Terraform work): read_plan
+#: validates resource_changes only, so a plan whose configuration / planned_values / prior_state has
+#: the wrong shape crashes apply_plan with AttributeError / TypeError. strict: an XPASS means fixed.
+TERRAFORM_SHAPES = pytest.mark.xfail(strict=True, reason="apply_plan trusts configuration/planned_values shapes "
+                                     "(AttributeError: 'list' object has no attribute 'get'); reported")
+
+
+def _no_shrink(n: int) -> settings:
+    """A known-failing property: find it, do not spend minutes shrinking it."""
+    return settings(budget(n), phases=[Phase.explicit, Phase.reuse, Phase.generate], report_multiple_bugs=False)
+
+
+@TERRAFORM_SHAPES
+@_no_shrink(60)
 @given(data=st.data())
 def test_mutated_terraform_plans_import_or_fail_cleanly(data):
     from iamreach.loaders.terraform import apply_plan
@@ -375,7 +388,8 @@ def test_mutated_terraform_plans_import_or_fail_cleanly(data):
         _allowed(apply_plan, plan, source="plan.json")
 
 
-@budget(400)
+@TERRAFORM_SHAPES
+@_no_shrink(150)
 @given(blob=st.one_of(st.binary(max_size=100), JSON.map(lambda v: json.dumps(v).encode()),
                       st.fixed_dictionaries({"format_version": _maybe(st.sampled_from(["1.2", "0.1", "2.0"]))},
                                             optional={"resource_changes": JSON, "planned_values": JSON,
@@ -430,7 +444,7 @@ _CONFIG_DOCS = st.dictionaries(_CONFIG_WORDS, st.one_of(_TOML_VALUES, st.diction
     max_size=4)
 
 
-@budget(800)
+@budget(300)
 @given(doc=_CONFIG_DOCS, name=st.sampled_from(["iamreach.toml", "pyproject.toml"]), nest=st.booleans())
 def test_config_documents_of_any_shape(tmp_path_factory, doc, name, nest):
     from iamreach.config import load_config
@@ -468,10 +482,12 @@ def test_cli_rejects_hostile_files_with_exit_2(tmp_path, name):
     bad = tmp_path / name
     bad.write_bytes(_HOSTILE[name])
     toml = tmp_path / "pyproject.toml"
-    toml.write_bytes(b"tool = 1\n" if name == "wrong-types.json" else _HOSTILE[name][:1000])
-    runs = [["check", str(bad)], ["paths", str(bad), "--from", "synthetic", "--to", "phi"],
-            ["import", "terraform", str(bad), "-o", str(tmp_path / "out.json")], ["simulate", str(bad)],
-            ["diff", str(bad), str(bad)], ["check", str(ROOT / "golden" / "snapshot.json"), "--config", str(toml)]]
+    toml.write_bytes(_HOSTILE[name][:1000] + b"\ntool = 1\n")  # never a valid [tool.iamreach] table
+    runs = [["check", str(bad)], ["import", "terraform", str(bad), "-o", str(tmp_path / "out.json")],
+            ["simulate", str(bad)]]
+    if name == "deep.json":  # the other snapshot readers and the config loader, once
+        runs += [["paths", str(bad), "--from", "synthetic", "--to", "phi"], ["diff", str(bad), str(bad)],
+                 ["check", str(ROOT / "golden" / "snapshot.json"), "--config", str(toml)]]
     for argv in runs:
         proc = subprocess.run([*IAMREACH, *argv], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 2, (argv, proc.stderr[-2000:])

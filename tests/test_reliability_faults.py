@@ -126,14 +126,14 @@ def test_access_denied_on_a_seeded_tenth_of_calls(demo, tmp_path):
 
 
 def test_throttling_storm_is_retried_and_leaves_gaps_only_where_retries_ran_out(demo, tmp_path):
-    """A quarter of the calls are throttled twice, then answered; ``kms:ListKeys`` in synthetic never is."""
+    """A seeded 15% of the calls are throttled twice, then answered; ``kms:ListKeys`` in synthetic never is."""
     server = demo["server"]
     out = tmp_path / "throttled.json.gz"
     synthetic = server.org.synthetic
     with FaultProxy(server.url) as proxy:
         proxy.reset([
             on("kms", "ListKeys", account=synthetic, action=lambda c: Action.fault("throttling", c)),
-            SeededFault(7, 0.25, "throttling", server.names, spare=_bootstrap, attempts=2),
+            SeededFault(7, 0.15, "throttling", server.names, spare=_bootstrap, attempts=2),
         ])
         proc = _collect(demo, proxy, out, "--org", "--services", "iam,s3,kms", "--max-attempts", "3")
         failed, rescued = proxy.failed_calls(), proxy.rescued_calls()

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IAMREACH = [sys.executable, "-m", "iamreach"]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("reliability")]
 
-HOSTILE = '<script>alert(1)</script>"{}<>|\\<img src=x onerror="window.__pwned=1">&amp;'
+HOSTILE = '<script>alert(1)</script>"{}<>|\\`<img src=x onerror="window.__pwned=1">`&amp;'
 DOT = shutil.which("dot")
 
 
@@ -215,9 +215,10 @@ def _assert_harmless_svg(data: bytes) -> None:
 
 
 def test_hostile_markdown_has_no_live_html(hostile):
+    """Outside code spans (where CommonMark shows HTML as text) no tag from a name survives."""
     for name in ("p.md", "c.md"):
-        text = hostile[name].read_text()
-        assert "<script" not in text.lower() and "<img" not in text.lower(), name
+        text = re.sub(r"(`+)(?!`)(.+?)(?<!`)\1(?!`)", "", hostile[name].read_text(), flags=re.S)
+        assert "<script" not in text.lower() and "<img" not in text.lower(), (name, text[:3000])
 
 
 def _strings(value) -> list[str]:
