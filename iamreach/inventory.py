@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -49,15 +50,15 @@ class _Record:
     _TYPES: ClassVar[dict[str, tuple[type, ...]]] = {}
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {f: getattr(self, f) for f in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls, data: Any, where: str = ""):
-        name = where or cls.__name__
         if not isinstance(data, dict):
-            raise SnapshotError("expected a JSON object", field=name)
-        fields = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-        unknown = set(data) - set(fields)
+            raise SnapshotError("expected a JSON object", field=where or cls.__name__)
+        fields = _field_names(cls)
+        unknown = data.keys() - fields
+        name = where or cls.__name__
         if unknown:
             raise SnapshotError(f"unknown field(s) {sorted(unknown)}; expected only {sorted(fields)}", field=name)
         for req in cls.REQUIRED:
@@ -69,6 +70,12 @@ class _Record:
                 expected = " or ".join(t.__name__ for t in types)
                 raise SnapshotError(f"expected {expected}, got {type(value).__name__}", field=f"{name}.{key}")
         return cls(**data)
+
+
+@functools.cache
+def _field_names(cls) -> frozenset[str] | tuple[str, ...]:
+    """The dataclass field names of a record class (ClassVars excluded), computed once."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 _S = (str,)

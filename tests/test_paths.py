@@ -53,7 +53,7 @@ def test_kinds_filter_and_conditional_switch():
     G = _graph()
     assert [p.nodes for p in paths(G, "synthetic", "phi", kinds="can_connect")] == [(WL, DB)]
     assert all(p.decision == "allowed" for p in paths(G, "synthetic", "phi", include_conditional=False))
-    assert paths(G, "synthetic", "phi", kinds=lambda u, v, d: d["kind"] != "can_assume").pairs() == [(WL, DB)]
+    assert paths(G, "synthetic", "phi", kinds=lambda u, v, d: d["kind"] not in ("can_assume", "snapshot_of")).pairs() == [(WL, DB)]
 
 
 def test_max_hops_limits():

@@ -147,8 +147,8 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
     """Witness paths from ``sources`` to ``targets``, shortest first.
 
     Every (source, target) pair that is connected gets at least its shortest witness; further
-    simple paths are enumerated in increasing length until ``max_paths`` is reached. A path
-    ends at the first target it meets. Pairs without a path that a collection gap could change
+    simple paths are enumerated in increasing length until ``max_paths`` is reached. Paths may
+    pass through other targets (a PHI secret on the way to the PHI database it unlocks). Pairs without a path that a collection gap could change
     are listed in ``unknown``.
 
     Parameters
@@ -177,7 +177,7 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
     for s in sorted(src):
         if s not in to_tgt:
             continue
-        dist, parent = _bfs(adj, [s], stop=tgt, limit=max_hops)
+        dist, parent = _bfs(adj, [s], limit=max_hops)
         for t in sorted(tgt & dist.keys()):
             if t == s:
                 continue
@@ -207,8 +207,6 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
                         if key not in found:
                             found[key] = _make_path(adj, trail)
                             budget -= 1
-                    continue
-                if u in tgt and depth > 0:
                     continue
                 for v in sorted(adj.get(u, ()), reverse=True):
                     if v in trail:
