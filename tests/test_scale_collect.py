@@ -228,3 +228,25 @@ def test_task_whose_worker_keeps_dying_becomes_killedworker_gaps(org, monkeypatc
     for acct in inv.meta["accounts"]:
         assert ("iam", acct) in gaps or [p for p in inv.principals if p.account == acct]
     org["client"].wait_for_workers(2, timeout=60)
+
+
+def test_existing_scheduler_by_address(org):
+    opts = CollectOptions(org=True, services=["organizations", "iam"])
+    address = org["client"].scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    inv = collect_distributed(opts, scheduler=address)
+    assert _same_state(inv, _dump(collect(opts)))
+
+
+def test_cluster_options_are_checked():
+    from iamreach.errors import InputError
+
+    opts = CollectOptions()
+    with pytest.raises(InputError, match="exactly one"):
+        collect_distributed(opts)
+    with pytest.raises(InputError, match="exactly one"):
+        collect_distributed(opts, scheduler="tcp://127.0.0.1:1", workers=2)
+    with pytest.raises(InputError, match="positive"):
+        collect_distributed(opts, workers=0)
+    with pytest.raises(InputError, match="tcp://HOST:PORT"):
+        collect_distributed(opts, scheduler="127.0.0.1:8786")

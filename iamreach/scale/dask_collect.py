@@ -275,6 +275,8 @@ def _execute(client: Any, tasks: list[TaskSpec], runner: Callable[[TaskSpec], Ta
 
 
 def _task_error(fut: Any) -> BaseException:
+    if fut.status == "cancelled":
+        return RuntimeError("the task was cancelled on the cluster")
     exc = fut.exception()
     log.warning("task %s failed after its retries: %s", fut.key, exc)
     return exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
