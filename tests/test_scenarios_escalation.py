@@ -260,3 +260,10 @@ def test_catalogue_covers_every_public_pathfinding_path(shared_dir: Path):
         ours = {a.lower() for a in method.actions} | ({"iam:passrole"} if method.category == "passrole" else set())
         # every action we require is one the public path requires (ours may omit discovery-only reads)
         assert ours <= required | {"sts:assumerole", "iam:createaccesskey"}, (data["id"], ours, required)
+
+
+def test_escalation_doc_is_generated_from_the_table():
+    from iamreach.graph.tables import escalation_markdown
+
+    doc = Path(__file__).resolve().parent.parent / "docs" / "escalation.md"
+    assert doc.read_text() == escalation_markdown(), "regenerate: python -m iamreach.graph.tables > docs/escalation.md"

@@ -284,3 +284,37 @@ ESCALATION_METHODS: tuple[EscalationMethod, ...] = (
     _m("amplify-putuserpolicy", "PutUserPolicy on a user one can act as", "amplify", ["iam:PutUserPolicy"],
        ["iam-018"], target_kind="user"),
 )
+
+
+def escalation_markdown() -> str:
+    """``docs/escalation.md``: the escalation catalogue, generated from :data:`ESCALATION_METHODS`."""
+    cats = {
+        "passrole": "iam:PassRole of a role trusting the service, plus the create/run actions; target: the passed role",
+        "workload": "actions on an existing workload; target: the role it runs as",
+        "self": "change one's own permissions; target: the account's administrator node",
+        "principal": "take over another principal; target: that user or role",
+        "amplify": "widen a principal one can already act as; target: the account's administrator node",
+    }
+    out = ["# Privilege-escalation methods", "",
+           "Generated from `iamreach/graph/tables.py` by `python -m iamreach.graph.tables > docs/escalation.md`.",
+           "Every method becomes `escalates_to` edges whose `method` attribute is the id below; each action",
+           "is decided by the policy engine for the acting principal, on the exact resource it applies to.",
+           "The public yardstick is the pathfinding.cloud catalogue (65 paths): every path id is covered",
+           "(`tests/test_scenarios_escalation.py` checks it against `../shared/reference/pathfinding-cloud`).",
+           "", "| category | meaning |", "|---|---|"]
+    out += [f"| `{k}` | {v} |" for k, v in cats.items()]
+    out += ["", "| id | method | category | actions | covers | reference |", "|---|---|---|---|---|---|"]
+    for m in ESCALATION_METHODS:
+        extra = f" (trusting `{m.service}`)" if m.service else ""
+        if m.workload_kinds:
+            extra += " on " + ", ".join(f"`{k}`" for k in m.workload_kinds)
+        out.append(f"| `{m.id}` | {m.title}{extra} | {m.category} | {', '.join(f'`{a}`' for a in m.actions)} | "
+                   f"{', '.join(m.covers)} | [link]({m.reference}) |")
+    out += ["", "Workload kinds the collector does not gather yet (methods on them produce edges only when",
+            "another loader supplies such resources with a `role_arn`): "
+            + ", ".join(f"`{k}`" for k in sorted(UNCOLLECTED_WORKLOAD_KINDS)) + "."]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(escalation_markdown(), end="")
