@@ -168,7 +168,7 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None,
     if workers is None or workers < 1:
         raise InputError("expected a positive number of workers", field="--workers")
     with LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                      host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                      host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
         yield client
 
