@@ -542,9 +542,27 @@ def _side_of(inv, cfg, opts: dict) -> _Side:
     return _summarize(build_graph(inv, cfg), cfg, **opts)
 
 
+def _memory_allows_fork() -> bool:
+    """Is there room for a second process as big as this one (which holds both inventories) three times over?
+
+    A forked side duplicates the pages it touches and builds its own graph; when memory is short
+    the sides run one after the other instead. Unknown (no /proc) counts as room.
+    """
+    try:
+        with open("/proc/self/statm") as fh:
+            rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/meminfo") as fh:
+            avail = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:"))
+    except (OSError, ValueError, StopIteration):
+        return True
+    return avail >= 3 * rss
+
+
 def _fork_side(inv, cfg, opts: dict):
     """Start summarizing ``inv`` in a forked child; return a receiver, or None when forking is not possible."""
     if os.environ.get("IAMREACH_DIFF_PARALLEL", "1") == "0" or (os.cpu_count() or 1) < 2:
+        return None
+    if not _memory_allows_fork():
         return None
     try:
         ctx = multiprocessing.get_context("fork")
@@ -588,7 +606,8 @@ def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: 
     What did not change is not redone: identical inventories (same content hash) are built and
     analysed once. Otherwise the *before* side is built and summarized in a forked process while
     this one does the *after* side (``parallel=False`` or ``IAMREACH_DIFF_PARALLEL=0`` turns that
-    off; platforms without ``fork`` run the sides one after the other), so on two cores a diff
+    off; platforms without ``fork``, single cores and machines without three times this process's
+    memory available run the sides one after the other), so on two cores a diff
     costs about one build. Only compact summaries cross the process boundary: the forbidden-pair
     path sets, the edge digests, the data of the edges between a rule's ends and the check
     report. ``DiffResult.timings`` records where the time went.
