@@ -320,7 +320,9 @@ class _Locator:
         # a path into a database opens on the database's ingress side more often than on egress
         for e in sorted(evidence or (), key=lambda e: " ingress " not in f" {e.get('detail') or ''} "):
             ref = str(e.get("ref") or "")
-            if ref.startswith("tf:"):
+            if f"rule {ref}" in self.sources:
+                found.append(self.sources[f"rule {ref}"])
+            elif ref.startswith("tf:"):
                 found.append(ref[3:].split(":")[0])
             detail = str(e.get("detail") or "")
             for m in _INLINE.finditer(detail):

@@ -728,7 +728,7 @@ def _sg_rule_add(ctx: Ctx, res: TfResource) -> None:
     if res.get("self"):
         refs.append(sg.id)
     direction = "egress" if res.get("type") == "egress" else "ingress"
-    rule = _rule(f"tf:{res.address}", res.get("protocol"), res.get("from_port"), res.get("to_port"),
+    rule = _rule(_rule_id(ctx, res), res.get("protocol"), res.get("from_port"), res.get("to_port"),
                  res.get("cidr_blocks"), res.get("ipv6_cidr_blocks"), [r for r in refs if r],
                  res.get("prefix_list_ids"), sg.account)
     _put_rule(sg, direction, rule)
@@ -752,11 +752,18 @@ def _vpc_rule(direction: str) -> tuple[Callable, Callable]:
         if res.is_unknown("cidr_ipv4"):
             ctx.notes.unknown(res, "cidr_ipv4", "0.0.0.0/0 (any source)")
             cidr4 = ["0.0.0.0/0"]
-        rule = _rule(f"tf:{res.address}", res.get("ip_protocol"), res.get("from_port"), res.get("to_port"),
+        rule = _rule(_rule_id(ctx, res), res.get("ip_protocol"), res.get("from_port"), res.get("to_port"),
                      cidr4, [res.get("cidr_ipv6")] if res.get("cidr_ipv6") else [], [r for r in refs if r],
                      [res.get("prefix_list_id")] if res.get("prefix_list_id") else [], sg.account)
         _put_rule(sg, direction, rule)
     return add, _rule_remove(direction)
+
+
+def _rule_id(ctx: Ctx, res: TfResource) -> str:
+    """The rule's AWS id (``sgr-...``, matching a collected baseline) when known, else ``tf:<address>``."""
+    rule_id = res.get("security_group_rule_id") or f"tf:{res.address}"
+    ctx.notes.policy_sources[f"rule {rule_id}"] = res.address
+    return str(rule_id)
 
 
 def _rule_remove(direction: str | None) -> Callable:
@@ -764,8 +771,9 @@ def _rule_remove(direction: str | None) -> Callable:
         sg = ctx.resources.get(ctx.by_id("security_group", res.get("security_group_id")) or "")
         if sg is None:
             return
+        ids = {f"tf:{res.address}", res.get("security_group_rule_id")} - {None}
         for d in ([direction] if direction else ["ingress", "egress"]):
-            sg.attributes[d] = [r for r in sg.attributes.get(d) or [] if r.get("rule_id") != f"tf:{res.address}"]
+            sg.attributes[d] = [r for r in sg.attributes.get(d) or [] if r.get("rule_id") not in ids]
     return remove
 
 
