@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import atheris
 
-with atheris.instrument_imports():
+with atheris.instrument_imports(include=["iamreach"]):  # not networkx, botocore...
     from iamreach.commands.simulate import simulate_requests
     from iamreach.config import load_config
     from iamreach.errors import IamreachError
@@ -109,9 +109,9 @@ def _wildcard(data: bytes) -> None:
     fdp = atheris.FuzzedDataProvider(data)
     pattern = fdp.ConsumeUnicodeNoSurrogates(fdp.ConsumeIntInRange(0, 4096))
     text = fdp.ConsumeUnicodeNoSurrogates(fdp.remaining_bytes())
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine does not make a slow match
     match_wildcard(pattern, text, case_sensitive=fdp.ConsumeBool())
-    if time.perf_counter() - start > 1.0:
+    if time.process_time() - start > 1.0:
         raise AssertionError(f"match_wildcard took over 1 s on a {len(pattern)}-char pattern")
 
 
