@@ -130,16 +130,3 @@ def test_cli_export_and_bad_snapshot(tmp_path):
     assert not (tmp_path / "c.jsonl").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
-
-def test_cli_export_cluster_options_stay_local_for_small_inventories(tmp_path):
-    inv = Inventory(accounts=[Account(id="111122223333")])
-    snap = tmp_path / "s.json"
-    snapshot.save(inv, snap)
-    out = tmp_path / "g.graphml"
-    ok = subprocess.run([*IAMREACH, "export", str(snap), "--format", "graphml", "-o", str(out), "--workers", "2"],
-                        capture_output=True, text=True, timeout=120)
-    assert ok.returncode == 0, ok.stderr
-    assert "building locally" in ok.stderr and out.exists()
-    bad = subprocess.run([*IAMREACH, "export", str(snap), "--format", "graphml", "-o", str(out), "--workers", "0"],
-                         capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "--workers" in bad.stderr
