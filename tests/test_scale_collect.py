@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import pickle
 import re
+import signal
+import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -38,6 +41,7 @@ import org_scenario  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("scale_collect")]
 
+IAMREACH = [sys.executable, "-m", "iamreach"]
 BASE_SECRET = "iamreach-scale-base-secret-4b1d"
 STAMP = "2026-01-01T00:00:00Z"
 
@@ -225,7 +229,8 @@ def test_task_whose_worker_keeps_dying_becomes_killedworker_gaps(org, monkeypatc
     # tasks that shared the dying worker may be lost with it: each is a gap too, never a hole
     assert set(gaps.values()) == {"KilledWorker"}
     assert not [p for p in inv.principals if p.account == target]
-    for acct in inv.meta["accounts"]:
+    full = snapshot.loads(org["expected"])[0]
+    for acct in {p.account for p in full.principals}:  # every account with IAM data: its data or a gap
         assert ("iam", acct) in gaps or [p for p in inv.principals if p.account == acct]
     org["client"].wait_for_workers(2, timeout=60)
 
@@ -250,3 +255,31 @@ def test_cluster_options_are_checked():
         collect_distributed(opts, workers=0)
     with pytest.raises(InputError, match="tcp://HOST:PORT"):
         collect_distributed(opts, scheduler="127.0.0.1:8786")
+
+
+def test_cli_collect_with_workers_writes_the_single_process_snapshot(org, tmp_path):
+    out = tmp_path / "d.json.gz"
+    proc = subprocess.run([*IAMREACH, "collect", "--org", "--workers", "2", "-o", str(out)], env=os.environ,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stderr
+    assert _same_state(snapshot.load(out), org["expected"])
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_cli_collect_interrupted_mid_run_leaves_no_file(org, tmp_path):
+    out = tmp_path / "d.json.gz"
+    proc = subprocess.Popen([*IAMREACH, "collect", "--org", "--workers", "2", "--quiet", "-o", str(out)],
+                            env=os.environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)  # the cluster is starting or the tasks are running
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert list(tmp_path.iterdir()) == []  # no snapshot, no temporary file
+
+
+def test_cli_collect_cluster_options_are_checked(org, tmp_path):
+    out = tmp_path / "d.json.gz"
+    proc = subprocess.run([*IAMREACH, "collect", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1", "-o", str(out)],
+                          env=os.environ, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "exactly one" in proc.stderr and not out.exists()

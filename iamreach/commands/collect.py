@@ -32,6 +32,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-workers", type=int, default=8, help="concurrent calls (default: %(default)s)")
     p.add_argument("--max-attempts", type=int, default=10,
                    help="botocore adaptive retry attempts (default: %(default)s)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask cluster (iamreach[scale])")
+    p.add_argument("--workers", type=int, metavar="N", help="run on a local Dask cluster of N process workers")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no gap summary")
     p.set_defaults(func=run)
 
@@ -72,7 +74,12 @@ def run(args: argparse.Namespace) -> int:
                              max_workers=args.max_workers, max_attempts=args.max_attempts)
     with _term_as_interrupt():
         with _progress(quiet=args.quiet) as progress:
-            inv = collect(options, progress=progress)
+            if args.scheduler is not None or args.workers is not None:
+                from iamreach.scale.dask_collect import collect_distributed
+
+                inv = collect_distributed(options, scheduler=args.scheduler, workers=args.workers, progress=progress)
+            else:
+                inv = collect(options, progress=progress)
         snapshot.save(inv, args.output)
     if not args.quiet:
         print_gap_summary(inv)
