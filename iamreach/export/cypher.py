@@ -114,14 +114,13 @@ def _traversable_types() -> str:
 
 
 #: "Which synthetic workloads and principals reach PHI?" on an exported graph: the pairs
-#: ``iamreach paths`` / ``forbidden_paths`` report (8 hops, descriptive edges not traversed, a path
-#: ends at the first target). Parameters: ``source_label``, ``target_label``, ``actor_kinds``,
+#: ``iamreach paths`` / ``forbidden_paths`` report (8 hops, descriptive edges not traversed, paths
+#: may pass through other targets, such as a PHI secret unlocking a PHI database). Parameters: ``source_label``, ``target_label``, ``actor_kinds``,
 #: ``target_kinds`` (see :func:`forbidden_pairs_parameters`).
 FORBIDDEN_PAIRS_QUERY = (
     "MATCH (s:Node) WHERE $source_label IN s.labels AND s.kind IN $actor_kinds\n"
-    f"MATCH p = (s)-[:{_traversable_types()}*1..8]->(t:Node)\n"
+    f"MATCH (s)-[:{_traversable_types()}*1..8]->(t:Node)\n"
     "WHERE $target_label IN t.labels AND t.kind IN $target_kinds AND t <> s\n"
-    "  AND none(m IN nodes(p)[1..-1] WHERE $target_label IN m.labels AND m.kind IN $target_kinds)\n"
     "RETURN DISTINCT s.id AS source, t.id AS target ORDER BY source, target"
 )
 
