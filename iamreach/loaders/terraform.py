@@ -208,6 +208,25 @@ def apply_plan(plan: dict, base: Inventory | None = None, *, account: str | None
                source: str | None = None) -> TerraformImport:
     """Apply a plan (a dict from ``terraform show -json``) onto ``base``; return before/after.
 
+    See :func:`_apply_plan` for the parameters. A plan whose ``configuration``,
+    ``planned_values`` or ``prior_state`` is not shaped as Terraform writes it gives a
+    :class:`~iamreach.errors.PlanError` naming the file, never a crash.
+    """
+    try:
+        return _apply_plan(plan, base, account=account, region=region, tf_dir=tf_dir, source=source)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        if isinstance(exc, PlanError):
+            raise
+        raise PlanError("the plan's structure is not what `terraform show -json` writes "
+                        f"({type(exc).__name__}: {exc}); regenerate it with terraform show -json",
+                        file=source or "plan") from exc
+
+
+def _apply_plan(plan: dict, base: Inventory | None = None, *, account: str | None = None,
+               region: str | None = None, tf_dir: str | None = None,
+               source: str | None = None) -> TerraformImport:
+    """Apply a plan (a dict from ``terraform show -json``) onto ``base``; return before/after.
+
     Parameters
     ----------
     plan : dict
