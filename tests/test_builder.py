@@ -279,3 +279,13 @@ def test_principal_tags_are_known_not_unknown():
     (e,) = edges(G, f"arn:aws:iam::{PROD}:role/tagged", BUCKET, "reads")
     assert e[2]["decision"] == "allowed"
     assert edges(G, f"arn:aws:iam::{PROD}:role/untagged", BUCKET, "reads") == []
+
+
+def test_non_arn_role_reference_is_kept_not_a_crash():
+    """A workload whose role attribute is not an ARN (hand-edited / odd loader data) still builds."""
+    inv = base_inventory()
+    fn = Resource(arn=f"arn:aws:lambda:us-east-1:{SYN}:function:f", kind="lambda_function", account=SYN,
+                  region="us-east-1", attributes={"role_arn": "x"})
+    inv.resources = [fn]
+    G = build_graph(inv)
+    assert edges(G, fn.arn, "x", "runs_as") and G.nodes["x"]["account"] is None

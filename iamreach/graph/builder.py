@@ -407,7 +407,7 @@ class _Builder:
         if target not in self.G:
             # referenced role/profile not in the inventory (other account or a gap): keep the hop visible
             kind = NodeKind.INSTANCE_PROFILE.value if ":instance-profile/" in target else NodeKind.ROLE.value
-            self.G.add_node(target, kind=kind, account=target.split(":")[4] or None, region=None,
+            self.G.add_node(target, kind=kind, account=(target.split(":")[4] or None) if target.count(":") >= 5 else None, region=None,
                             name=target.rsplit("/", 1)[-1], tags={}, labels=(), vpc=None, subnets=(), record=None)
         self.add_edge(r.arn, target, EdgeKind.RUNS_AS, reason=f"{r.kind} {r.name or r.id} runs as {target}",
                       evidence=[_ev("attribute", r.arn, field_name)])
