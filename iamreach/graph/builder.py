@@ -413,9 +413,9 @@ class _Builder:
                       evidence=[_ev("attribute", r.arn, field_name)])
 
     # ------------------------------------------------------------------ actors
-    def _principal_docs(self, p: Principal) -> tuple[list, list[str], tuple[str, ...]]:
-        """(parsed identity policies, customer policy ARNs, group ARNs) of a user or role."""
-        parsed, arns = [], []
+    def _principal_docs(self, p: Principal) -> tuple[list, list[dict], list[str], tuple[str, ...]]:
+        """(parsed identity policies, their raw documents, customer policy ARNs, group ARNs)."""
+        parsed, raw, arns = [], [], []
         holders = [p]
         groups = tuple(g for g in p.groups if g in self.principals) if p.kind == "user" else ()
         holders += [self.principals[g] for g in groups]
@@ -424,6 +424,8 @@ class _Builder:
                 pol = self.parse(doc, f"{h.arn} inline policy {name}")
                 if pol is not None:
                     parsed.append(pol)
+                if isinstance(doc, dict):
+                    raw.append(doc)
             for arn in h.managed_policy_arns:
                 mp = self.managed.get(arn)
                 if mp is None:
@@ -433,9 +435,10 @@ class _Builder:
                 pol = self.parse(mp.document, arn)
                 if pol is not None:
                     parsed.append(pol)
+                raw.append(mp.document)
                 if mp.account:
                     arns.append(arn)
-        return parsed, arns, groups
+        return parsed, raw, arns, groups
 
     def _context_for(self, p: Principal | None, account: str, arn: str) -> dict:
         ctx: dict[str, Any] = {
@@ -464,7 +467,7 @@ class _Builder:
         for p in self.inv.principals:
             if p.kind not in ("user", "role"):
                 continue
-            identity, arns, groups = self._principal_docs(p)
+            identity, docs, arns, groups = self._principal_docs(p)
             boundaries = ()
             if p.permissions_boundary_arn:
                 mp = self.managed.get(p.permissions_boundary_arn)
@@ -473,12 +476,6 @@ class _Builder:
                     self.inv_gap("iam", "GetPolicyVersion", "MissingBoundaryPolicy", p.permissions_boundary_arn,
                                  f"permissions boundary of {p.arn} is not in the inventory")
                 boundaries = (pol,) if pol is not None else ()
-            docs = [d for d in [*(p.inline_policies.values())] if isinstance(d, dict)]
-            docs += [self.managed[a].document for a in p.managed_policy_arns if a in self.managed]
-            for g in groups:
-                gp = self.principals[g]
-                docs += list(gp.inline_policies.values())
-                docs += [self.managed[a].document for a in gp.managed_policy_arns if a in self.managed]
             limits = list(docs)
             if p.permissions_boundary_arn and p.permissions_boundary_arn in self.managed:
                 limits.append(self.managed[p.permissions_boundary_arn].document)
