@@ -306,7 +306,10 @@ def _scps(ou_ids: dict[str, str], accts: list[_Acct], ids: _Ids) -> list[OrgPoli
 
     synthetic_ids = [a.id for a in accts if a.kind == "synthetic"]
     out = [
-        scp("FullAWSAccess", [{"Effect": "Allow", "Action": "*", "Resource": "*"}], [ou_ids["Root"]], True),
+        # AWS attaches FullAWSAccess to the root, every OU and every account; an SCP allows only
+        # what every level from the root to the account allows, so it has to be at each level.
+        scp("FullAWSAccess", [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+            [ou_ids["Root"], *(v for k, v in ou_ids.items() if k != "Root"), *(a.id for a in accts)], True),
         scp("DenyLeaveOrgAndTrailTampering", [
             {"Sid": "DenyLeave", "Effect": "Deny", "Action": "organizations:LeaveOrganization", "Resource": "*"},
             {"Sid": "ProtectTrail", "Effect": "Deny",
