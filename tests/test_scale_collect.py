@@ -23,6 +23,7 @@ import pytest
 from iamreach import snapshot
 from iamreach.inventory import Gap
 from iamreach.loaders import collector
+from iamreach.loaders.aws import SERVICES
 from iamreach.loaders.collector import CollectOptions, collect
 
 pytest.importorskip("distributed", reason="the scale extra is not installed")
@@ -202,8 +203,8 @@ def test_refused_assume_role_is_a_gap_and_the_account_is_not_collected(org, monk
 
     opts = CollectOptions(org=True, services=["organizations", "iam", "ec2"])
     inv = collect_distributed(opts, client=org["client"], runner=sts_refuses)
-    real_assume = collector._assume
-    monkeypatch.setattr(collector, "_assume", lambda session, account, role, home, config: (
+    real_assume = collector.member_session
+    monkeypatch.setattr(collector, "member_session", lambda session, account, role, home, config: (
         (None, _refused(account, role)) if account == refused else real_assume(session, account, role, home, config)))
     local = collect(opts)
     assert [(g.api, g.account) for g in inv.gaps if g.service == "sts"] == [("AssumeRole", refused)]
@@ -283,3 +284,49 @@ def test_cli_collect_cluster_options_are_checked(org, tmp_path):
     proc = subprocess.run([*IAMREACH, "collect", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1", "-o", str(out)],
                           env=os.environ, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "exactly one" in proc.stderr and not out.exists()
+
+
+def test_dask_collect_imports_only_public_names():
+    """The cluster path uses the collector through its public API, nothing private."""
+    import ast
+    import importlib
+
+    from iamreach.scale import dask_collect
+
+    tree = ast.parse(Path(dask_collect.__file__).read_text())
+    imported = [(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("iamreach") for alias in node.names]
+    assert ("iamreach.loaders.collector", "run_collection") in imported
+    for module, name in imported:
+        assert not name.startswith("_"), f"{module}.{name} is private"
+        assert name in importlib.import_module(module).__all__, f"{module}.{name} is not in __all__"
+
+
+def test_run_collection_joins_any_executor_the_same_way(org):
+    """A plain sequential executor through the public driver gives the thread pool's snapshot."""
+    seen: list[str] = []
+
+    def sequential(plan: collector.CollectionPlan, progress) -> collector.Collected:
+        sessions = {a: plan.session if a == plan.caller else
+                    collector.member_session(plan.session, a, plan.options.assume_role, plan.home, plan.config)[0]
+                    for a in plan.members}
+        units = plan.units(sessions)
+        seen.extend(u.label for u in units)
+        return collector.Collected(accounts=list(sessions),
+                                   results=[collector.run_unit(u, sessions[u.account], plan.config) for u in units])
+
+    inv = collector.run_collection(CollectOptions(org=True), sequential)
+    assert _same_state(inv, org["expected"])
+    # every service but Organizations (read once by the driver), once per account
+    assert len(seen) == 3 * (len(SERVICES) - 1) and len(set(seen)) == len(seen)
+
+
+def test_tasks_cover_exactly_the_collector_units_in_order():
+    accounts, regions = ["111111111111", "222222222222"], ["eu-west-1", "us-east-1"]
+    services = ["organizations", "iam", "s3", "ec2", "rds", "kms"]
+    tasks = plan_tasks(accounts, regions, services, caller=accounts[0], home="us-east-1",
+                       options=CollectOptions(org=True))
+    flat = [(t.account, t.region, s) for t in tasks for s in t.services]
+    units = collector.plan_units(accounts, regions, services, "us-east-1")
+    assert flat == [(u.account, u.region, u.service) for u in units]
+    assert [u.service for u in units[:2]] == ["iam", "s3"] and "organizations" not in flat[0]

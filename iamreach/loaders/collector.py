@@ -3,12 +3,17 @@
 Read-only by construction: every call is a List/Get/Describe (plus ``sts:GetCallerIdentity``,
 ``sts:AssumeRole`` and ``ec2:DescribeRegions``); ``tests/test_loaders_collect_e2e.py`` checks
 every operation sent during a full collection against :data:`READ_ONLY_PREFIXES`.
+
+One driver, :func:`run_collection`, serves every way of running the work: it identifies the
+caller, reads the organization, checks the accounts, hands the units of work (:class:`Unit`) to
+an *executor*, and joins the partial inventories. :func:`collect` passes the local thread pool;
+:func:`iamreach.scale.dask_collect.collect_distributed` passes a Dask cluster.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +24,34 @@ from iamreach.loaders.aws import GLOBAL_SERVICES, REGIONAL_SERVICES, SERVICES, s
 from iamreach.loaders.aws._common import Context
 from iamreach.loaders.combine import combine, resolve_vpcs
 
-__all__ = ["CollectOptions", "collect", "print_gap_summary", "READ_ONLY_PREFIXES", "READ_ONLY_EXTRA", "is_read_only"]
+__all__ = [
+    "CollectOptions",
+    "Unit",
+    "CollectionPlan",
+    "Collected",
+    "Progress",
+    "Executor",
+    "collect",
+    "run_collection",
+    "plan_units",
+    "run_unit",
+    "client_config",
+    "base_session",
+    "member_session",
+    "print_gap_summary",
+    "READ_ONLY_PREFIXES",
+    "READ_ONLY_EXTRA",
+    "is_read_only",
+]
 
 #: operation name prefixes that only read
 READ_ONLY_PREFIXES = ("List", "Get", "Describe")
 #: other operations the collector may send: sts reads and the credential exchange
 READ_ONLY_EXTRA = frozenset({"AssumeRole", "GetCallerIdentity"})
 DEFAULT_ROLE = "OrganizationAccountAccessRole"
+
+#: ``progress(done, total, label)``, called after every finished piece of work
+Progress = Callable[[int, int, str], None]
 
 
 def is_read_only(operation: str) -> bool:
@@ -69,22 +95,100 @@ class CollectOptions:
     max_attempts: int = 10
 
 
-@dataclass
-class _Unit:
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work: one service of one account, in one region (the home region for global services)."""
+
     service: str
     account: str
     region: str
+
+    @property
+    def label(self) -> str:
+        """``account region service`` for progress lines."""
+        return f"{self.account} {self.region} {self.service}"
+
+
+@dataclass
+class CollectionPlan:
+    """What the driver knows before any unit runs; an executor's input.
+
+    Parameters
+    ----------
+    options : CollectOptions
+        The run's options.
+    config : botocore.config.Config
+        Client configuration (retries, timeouts) of :func:`client_config`.
+    session : boto3.session.Session
+        The caller's session.
+    home : str
+        Region of the caller's session (STS, Organizations and the global services).
+    caller : str
+        The caller's account id.
+    regions, services : list of str
+        Regions and services to collect, in collection order.
+    members : list of str
+        Accounts to collect, checked against the organization; the caller's alone without ``org``.
+    organization : Inventory
+        What the Organizations unit read (empty when it did not run).
+    gaps : list of Gap
+        The Organizations unit's gaps.
+    """
+
+    options: CollectOptions
+    config: Any
     session: Any
+    home: str
+    caller: str
+    regions: list[str]
+    services: list[str]
+    members: list[str]
+    organization: Inventory
+    gaps: list[Gap]
+
+    def units(self, accounts: Iterable[str]) -> list[Unit]:
+        """The units of ``accounts`` in collection order (see :func:`plan_units`)."""
+        return plan_units(accounts, self.regions, self.services, self.home)
 
 
-def _config(options: CollectOptions) -> Any:
+@dataclass
+class Collected:
+    """An executor's answer.
+
+    Parameters
+    ----------
+    accounts : list of str
+        Accounts collected, in the plan's member order (a member whose role could not be
+        assumed is left out).
+    gaps : list of Gap
+        Gaps about whole accounts (``sts:AssumeRole``), in member order.
+    results : list of (Inventory, list of Gap)
+        One partial inventory and its gaps per unit, in :meth:`CollectionPlan.units` order. A
+        unit that produced no answer is an empty inventory with the gaps that say why.
+    """
+
+    accounts: list[str]
+    gaps: list[Gap] = field(default_factory=list)
+    results: list[tuple[Inventory, list[Gap]]] = field(default_factory=list)
+
+
+#: ``execute(plan, progress) -> Collected``: runs the plan's units somewhere
+Executor = Callable[[CollectionPlan, Progress | None], Collected]
+
+
+def client_config(options: CollectOptions) -> Any:
+    """The botocore client configuration of a run: adaptive retries, 10 s connect, 60 s read timeout."""
     from botocore.config import Config
 
     return Config(retries={"mode": "adaptive", "max_attempts": options.max_attempts},
                   user_agent_extra="iamreach-collect", connect_timeout=10, read_timeout=60)
 
 
-def _base_session(options: CollectOptions) -> Any:
+def base_session(options: CollectOptions) -> Any:
+    """A boto3 session from ``options.profile`` or the standard credential chain.
+
+    Raises :class:`~iamreach.errors.InputError` for a profile that does not exist.
+    """
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -120,7 +224,8 @@ def _regions(options: CollectOptions, session: Any, home: str, config: Any) -> l
     return sorted(set(options.regions))
 
 
-def _assume(session: Any, account: str, role: str, home: str, config: Any) -> tuple[Any, Gap | None]:
+def member_session(session: Any, account: str, role: str, home: str, config: Any) -> tuple[Any, Gap | None]:
+    """A session in ``account`` through ``sts:AssumeRole`` of ``role``: ``(session, None)`` or ``(None, gap)``."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -139,18 +244,37 @@ def _assume(session: Any, account: str, role: str, home: str, config: Any) -> tu
                          aws_session_token=creds["SessionToken"], region_name=home), None
 
 
-def _run_unit(unit: _Unit, config: Any) -> tuple[Inventory, list[Gap]]:
+def run_unit(unit: Unit, session: Any, config: Any) -> tuple[Inventory, list[Gap]]:
+    """Collect and normalize one unit with ``session``: its partial inventory and its gaps.
+
+    An answer the service's ``normalize`` cannot read is a gap for the whole unit
+    (``api="collect"``, ``UnreadableResponse``), never an empty list.
+    """
     module = service_module(unit.service)
-    ctx = Context(session=unit.session, account=unit.account, region=unit.region, config=config,
+    ctx = Context(session=session, account=unit.account, region=unit.region, config=config,
                   global_service=unit.service in GLOBAL_SERVICES)
     try:
         raw = module.collect(ctx)
         part = module.normalize(raw, unit.account, None if unit.service in GLOBAL_SERVICES else unit.region)
     except (KeyError, TypeError, ValueError, IamreachError) as exc:
-        # an answer we cannot read is a gap for the whole unit, never an empty list
         ctx.gap(unit.service, "collect", "UnreadableResponse", f"{type(exc).__name__}: {exc}")
         part = Inventory()
     return part, ctx.gaps
+
+
+def plan_units(accounts: Iterable[str], regions: list[str], services: list[str], home: str) -> list[Unit]:
+    """The units of work in collection order.
+
+    Per account, each global service but Organizations (which the driver reads once) in the home
+    region; then per account and region, each regional service. Services keep the order of
+    :data:`iamreach.loaders.aws.SERVICES`.
+    """
+    accounts = list(accounts)
+    units = [Unit(svc, acct, home) for acct in accounts
+             for svc in services if svc in GLOBAL_SERVICES and svc != "organizations"]
+    units += [Unit(svc, acct, region) for acct in accounts for region in regions
+              for svc in services if svc in REGIONAL_SERVICES]
+    return units
 
 
 def _services(options: CollectOptions) -> list[str]:
@@ -161,51 +285,14 @@ def _services(options: CollectOptions) -> list[str]:
     return [s for s in SERVICES if s in wanted]
 
 
-def collect(options: CollectOptions, *, progress: Callable[[int, int, str], None] | None = None) -> Inventory:
-    """Collect an inventory from AWS.
-
-    ``progress(done, total, label)`` is called after every finished unit of work.
-    Raises :class:`~iamreach.errors.InputError` when the caller cannot be identified.
-    """
-    config = _config(options)
-    session = _base_session(options)
-    home = session.region_name or "us-east-1"
-    caller = _caller(session, home, config)
-    regions = _regions(options, session, home, config)
-    services = _services(options)
-    parts: list[Inventory] = []
-    gaps: list[Gap] = []
-
-    org_part = Inventory()
-    if "organizations" in services or options.org:
-        org_part, org_gaps = _run_unit(_Unit("organizations", caller, home, session), config)
-        parts.append(org_part)
-        gaps.extend(org_gaps)
-    sessions = _account_sessions(options, session, caller, home, config, org_part, gaps)
-    units = [_Unit(svc, acct, home, sess) for acct, sess in sessions.items()
-             for svc in services if svc in GLOBAL_SERVICES and svc != "organizations"]
-    units += [_Unit(svc, acct, region, sess) for acct, sess in sessions.items() for region in regions
-              for svc in services if svc in REGIONAL_SERVICES]
-    parts.append(Inventory(accounts=[Account(id=a, regions=list(regions)) for a in sessions]))
-    results = _execute(units, config, options.max_workers, progress)
-    for part, unit_gaps in results:
-        parts.append(part)
-        gaps.extend(unit_gaps)
-    parts.append(Inventory(gaps=gaps))
-    meta = {"source": "collect", "caller_account": caller, "regions": regions, "services": services,
-            "accounts": sorted(sessions), "org_mode": options.org}
-    return resolve_vpcs(combine(parts, meta=meta))
-
-
-def _account_sessions(options: CollectOptions, session: Any, caller: str, home: str, config: Any,
-                      org_part: Inventory, gaps: list[Gap]) -> dict[str, Any]:
-    """account id -> session; the caller's own account uses the caller's credentials."""
+def _members(options: CollectOptions, caller: str, organization: Inventory) -> list[str]:
+    """The accounts to collect: the caller's, or the organization's ACTIVE members (``--accounts``)."""
     if not options.org:
         if options.accounts and set(options.accounts) != {caller}:
             raise InputError("--accounts needs --org (without it only the caller's account is collected)",
                              field="--accounts")
-        return {caller: session}
-    members = sorted(a.id for a in org_part.accounts if a.status in (None, "ACTIVE"))
+        return [caller]
+    members = sorted(a.id for a in organization.accounts if a.status in (None, "ACTIVE"))
     if not members:
         raise InputError("--org: the organization's accounts could not be listed from this account "
                          "(run from the management or a delegated administrator account)", field="--org")
@@ -214,40 +301,118 @@ def _account_sessions(options: CollectOptions, session: Any, caller: str, home: 
         if unknown:
             raise InputError(f"account(s) {unknown} are not active members of the organization", field="--accounts")
         members = sorted(set(options.accounts))
+    return members
+
+
+def _plan(options: CollectOptions) -> CollectionPlan:
+    """Identify the caller, resolve regions and services, read the organization, check the accounts."""
+    config = client_config(options)
+    session = base_session(options)
+    home = session.region_name or "us-east-1"
+    caller = _caller(session, home, config)
+    regions = _regions(options, session, home, config)
+    services = _services(options)
+    organization, gaps = Inventory(), []
+    if "organizations" in services or options.org:
+        organization, gaps = run_unit(Unit("organizations", caller, home), session, config)
+    return CollectionPlan(options=options, config=config, session=session, home=home, caller=caller,
+                          regions=regions, services=services, members=_members(options, caller, organization),
+                          organization=organization, gaps=list(gaps))
+
+
+def run_collection(options: CollectOptions, execute: Executor, *,
+                   progress: Progress | None = None) -> Inventory:
+    """Collect an inventory, running the units of work with ``execute``.
+
+    The one collection loop: plan (caller, regions, services, organization, accounts), execute,
+    then join the partial inventories in a fixed order, so every executor that returns the same
+    results yields the same snapshot bytes.
+
+    Parameters
+    ----------
+    options : CollectOptions
+        What to collect.
+    execute : callable
+        ``execute(plan, progress) -> Collected``: runs ``plan.units(...)`` of the accounts it
+        could reach and returns their results in that order (see :class:`Collected`).
+    progress : callable, optional
+        Passed to ``execute``: ``progress(done, total, label)`` after every finished piece of work.
+
+    Returns
+    -------
+    Inventory
+        Sorted, with ``meta`` (``source="collect"``, caller, regions, services, accounts,
+        ``org_mode``) and every gap of the run.
+
+    Raises
+    ------
+    InputError
+        The caller cannot be identified, the regions cannot be listed, or the services or
+        accounts asked for do not exist.
+    """
+    plan = _plan(options)
+    done = execute(plan, progress)
+    parts = [plan.organization,
+             Inventory(accounts=[Account(id=a, regions=list(plan.regions)) for a in done.accounts])]
+    gaps = [*plan.gaps, *done.gaps]
+    for part, unit_gaps in done.results:
+        parts.append(part)
+        gaps.extend(unit_gaps)
+    parts.append(Inventory(gaps=gaps))
+    meta = {"source": "collect", "caller_account": plan.caller, "regions": plan.regions,
+            "services": plan.services, "accounts": sorted(done.accounts), "org_mode": options.org}
+    return resolve_vpcs(combine(parts, meta=meta))
+
+
+def collect(options: CollectOptions, *, progress: Progress | None = None) -> Inventory:
+    """Collect an inventory from AWS in this process.
+
+    ``progress(done, total, label)`` is called after every finished unit of work.
+    Raises :class:`~iamreach.errors.InputError` when the caller cannot be identified.
+    """
+    return run_collection(options, _run_local, progress=progress)
+
+
+def _run_local(plan: CollectionPlan, progress: Progress | None) -> Collected:
+    """The local executor: assume into each member here, run the units on the thread pool."""
     sessions: dict[str, Any] = {}
-    for acct in members:
-        if acct == caller:
-            sessions[acct] = session
+    gaps: list[Gap] = []
+    for acct in plan.members:
+        if acct == plan.caller:  # the caller's own account uses the caller's credentials
+            sessions[acct] = plan.session
             continue
-        assumed, gap = _assume(session, acct, options.assume_role, home, config)
+        assumed, gap = member_session(plan.session, acct, plan.options.assume_role, plan.home, plan.config)
         if gap is not None:
             gaps.append(gap)
         else:
             sessions[acct] = assumed
-    return sessions
+    units = plan.units(sessions)
+    results = _execute(units, lambda u: run_unit(u, sessions[u.account], plan.config),
+                       plan.options.max_workers, progress)
+    return Collected(accounts=list(sessions), gaps=gaps, results=results)
 
 
-def _execute(units: list[_Unit], config: Any, workers: int,
-             progress: Callable[[int, int, str], None] | None) -> list[tuple[Inventory, list[Gap]]]:
+def _execute(units: list[Unit], run: Callable[[Unit], tuple[Inventory, list[Gap]]], workers: int,
+             progress: Progress | None) -> list[tuple[Inventory, list[Gap]]]:
     """Run every unit on a bounded pool; on Ctrl-C cancel what has not started and re-raise."""
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="iamreach-collect")
-    pending: dict[Future, _Unit] = {pool.submit(_run_unit, u, config): u for u in units}
-    order = {id(u): i for i, u in enumerate(units)}
-    done_units: list[tuple[int, tuple[Inventory, list[Gap]]]] = []
+    pending: dict[Future, int] = {pool.submit(run, u): i for i, u in enumerate(units)}
+    results: list[tuple[Inventory, list[Gap]] | None] = [None] * len(units)
+    finished_count = 0
     try:
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for fut in finished:
-                unit = pending.pop(fut)
-                done_units.append((order[id(unit)], fut.result()))
+                i = pending.pop(fut)
+                results[i] = fut.result()
+                finished_count += 1
                 if progress is not None:
-                    progress(len(done_units), len(units), f"{unit.account} {unit.region} {unit.service}")
+                    progress(finished_count, len(units), units[i].label)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
-    results = [r for _, r in sorted(done_units, key=lambda x: x[0])]
-    return results
+    return [r for r in results if r is not None]
 
 
 def print_gap_summary(inv: Inventory, stream: Any = None) -> None:

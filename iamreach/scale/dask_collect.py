@@ -6,8 +6,9 @@ the worker: the worker's standard credential chain (or ``--profile``), plus ``st
 into the member account. Task arguments and results hold account ids, region and service names
 and inventory records only, never a credential.
 
-The partial inventories are put back in the order the single-process collector
-(:func:`iamreach.loaders.collector.collect`) produces them and combined the same way, so the
+The cluster is only an executor of :func:`iamreach.loaders.collector.run_collection`, the driver
+the single-process collector runs too: it plans the run, and the task results go back to it as
+one result per unit in the collector's unit order, to be joined by the same code, so the
 snapshot is byte-identical to a single-process collect of the same state (``collected_at``
 aside). Dask retries a failed task (``retries``) and reschedules the tasks of a worker that
 died; a task that still fails becomes one recorded :class:`~iamreach.inventory.Gap` per service
@@ -17,6 +18,7 @@ it held (``api="collect"``, ``error_code`` = the exception's name), never a sile
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,20 +26,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from iamreach.errors import InputError
-from iamreach.inventory import Account, Gap, Inventory
-from iamreach.loaders.aws import GLOBAL_SERVICES, REGIONAL_SERVICES
+from iamreach.inventory import Gap, Inventory
+from iamreach.loaders.aws import GLOBAL_SERVICES
 from iamreach.loaders.collector import (
+    Collected,
+    CollectionPlan,
     CollectOptions,
-    _assume,
-    _base_session,
-    _caller,
-    _config,
-    _regions,
-    _run_unit,
-    _services,
-    _Unit,
+    Progress,
+    Unit,
+    base_session,
+    client_config,
+    member_session,
+    plan_units,
+    run_collection,
+    run_unit,
 )
-from iamreach.loaders.combine import combine, resolve_vpcs
 
 __all__ = ["TaskSpec", "TaskResult", "run_task", "plan_tasks", "collect_distributed", "dask_client"]
 
@@ -99,22 +102,22 @@ def run_task(spec: TaskSpec) -> TaskResult:
     ``spec.assume_role`` itself. Failed calls are gaps in the result, as in the local collector.
     """
     options = CollectOptions(profile=spec.profile, max_attempts=spec.max_attempts)
-    config = _config(options)
-    session = _base_session(options)
+    config = client_config(options)
+    session = base_session(options)
     if spec.assume_role is not None:
-        session, gap = _assume(session, spec.account, spec.assume_role, spec.home, config)
+        session, gap = member_session(session, spec.account, spec.assume_role, spec.home, config)
         if gap is not None:
             return TaskResult(spec, assume_gap=gap)
     result = TaskResult(spec)
     for svc in spec.services:
-        part, gaps = _run_unit(_Unit(svc, spec.account, spec.region, session), config)
+        part, gaps = run_unit(Unit(svc, spec.account, spec.region), session, config)
         result.parts.append((svc, part, gaps))
     return result
 
 
 def plan_tasks(accounts: list[str], regions: list[str], services: list[str], *, caller: str, home: str,
                options: CollectOptions) -> list[TaskSpec]:
-    """Tasks in the single-process collector's unit order.
+    """Tasks in the single-process collector's unit order (:func:`~iamreach.loaders.collector.plan_units`).
 
     One task per account and global service (IAM and S3 are the heavy ones), one per account and
     region for the regional services.
@@ -123,12 +126,12 @@ def plan_tasks(accounts: list[str], regions: list[str], services: list[str], *, 
         role = None if acct == caller or not options.org else options.assume_role
         return TaskSpec(acct, region, svcs, home, role, options.profile, options.max_attempts)
 
-    regional = tuple(s for s in services if s in REGIONAL_SERVICES)
-    tasks = [spec(acct, home, (svc,)) for acct in accounts
-             for svc in services if svc in GLOBAL_SERVICES and svc != "organizations"]
-    if regional:
-        tasks += [spec(acct, region, regional) for acct in accounts for region in regions]
-    return tasks
+    def task_of(unit: Unit) -> tuple:
+        return (unit.account, unit.region, unit.service if unit.service in GLOBAL_SERVICES else None)
+
+    return [spec(acct, region, tuple(u.service for u in group))
+            for (acct, region, _), group in itertools.groupby(plan_units(accounts, regions, services, home),
+                                                              key=task_of)]
 
 
 @contextlib.contextmanager
@@ -175,7 +178,7 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None,
 
 def collect_distributed(options: CollectOptions, *, client: Any = None, scheduler: str | None = None,
                         workers: int | None = None, retries: int = 2,
-                        progress: Callable[[int, int, str], None] | None = None,
+                        progress: Progress | None = None,
                         runner: Callable[[TaskSpec], TaskResult] = run_task) -> Inventory:
     """Collect like :func:`iamreach.loaders.collector.collect`, with the work spread over Dask.
 
@@ -203,54 +206,17 @@ def collect_distributed(options: CollectOptions, *, client: Any = None, schedule
     if client is None:
         with dask_client(scheduler=scheduler, workers=workers) as own:
             return collect_distributed(options, client=own, retries=retries, progress=progress, runner=runner)
-    config = _config(options)
-    session = _base_session(options)
-    home = session.region_name or "us-east-1"
-    caller = _caller(session, home, config)
-    regions = _regions(options, session, home, config)
-    services = _services(options)
-    gaps: list[Gap] = []
-    parts: list[Inventory] = []
-    org_part = Inventory()
-    if "organizations" in services or options.org:
-        org_part, org_gaps = _run_unit(_Unit("organizations", caller, home, session), config)
-        parts.append(org_part)
-        gaps.extend(org_gaps)
-    members = _members(options, caller, org_part)
-    tasks = plan_tasks(members, regions, services, caller=caller, home=home, options=options)
-    results = _execute(client, tasks, runner, retries, progress)
-    collected, assume_gaps, unit_parts, unit_gaps = _assemble(tasks, results, members)
-    gaps.extend(assume_gaps)
-    parts.append(Inventory(accounts=[Account(id=a, regions=list(regions)) for a in collected]))
-    parts.extend(unit_parts)
-    gaps.extend(unit_gaps)
-    parts.append(Inventory(gaps=gaps))
-    meta = {"source": "collect", "caller_account": caller, "regions": regions, "services": services,
-            "accounts": sorted(collected), "org_mode": options.org}
-    return resolve_vpcs(combine(parts, meta=meta))
 
+    def on_cluster(plan: CollectionPlan, progress: Progress | None) -> Collected:
+        tasks = plan_tasks(plan.members, plan.regions, plan.services, caller=plan.caller, home=plan.home,
+                           options=options)
+        return _assemble(tasks, _execute(client, tasks, runner, retries, progress), plan.members)
 
-def _members(options: CollectOptions, caller: str, org_part: Inventory) -> list[str]:
-    """The accounts to collect, validated as the local collector validates them."""
-    if not options.org:
-        if options.accounts and set(options.accounts) != {caller}:
-            raise InputError("--accounts needs --org (without it only the caller's account is collected)",
-                             field="--accounts")
-        return [caller]
-    members = sorted(a.id for a in org_part.accounts if a.status in (None, "ACTIVE"))
-    if not members:
-        raise InputError("--org: the organization's accounts could not be listed from this account "
-                         "(run from the management or a delegated administrator account)", field="--org")
-    if options.accounts:
-        unknown = sorted(set(options.accounts) - set(members))
-        if unknown:
-            raise InputError(f"account(s) {unknown} are not active members of the organization", field="--accounts")
-        members = sorted(set(options.accounts))
-    return members
+    return run_collection(options, on_cluster, progress=progress)
 
 
 def _execute(client: Any, tasks: list[TaskSpec], runner: Callable[[TaskSpec], TaskResult], retries: int,
-             progress: Callable[[int, int, str], None] | None) -> list[TaskResult | BaseException]:
+             progress: Progress | None) -> list[TaskResult | BaseException]:
     """Submit every task; return a result or the final exception per task, in task order."""
     from distributed import as_completed
 
@@ -282,9 +248,8 @@ def _task_error(fut: Any) -> BaseException:
     return exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
 
 
-def _assemble(tasks: list[TaskSpec], results: list[TaskResult | BaseException], members: list[str]
-              ) -> tuple[list[str], list[Gap], list[Inventory], list[Gap]]:
-    """Accounts collected, assume gaps, unit parts and unit gaps, in the local collector's order."""
+def _assemble(tasks: list[TaskSpec], results: list[TaskResult | BaseException], members: list[str]) -> Collected:
+    """The tasks' answers as the local collector's: accounts, assume gaps, one result per unit in order."""
     failed_assume: dict[str, list[Gap]] = {}
     task_count: dict[str, int] = {}
     for spec, res in zip(tasks, results, strict=True):
@@ -293,22 +258,19 @@ def _assemble(tasks: list[TaskSpec], results: list[TaskResult | BaseException], 
             failed_assume.setdefault(spec.account, []).append(res.assume_gap)
     # an account whose every task failed to assume is not collected, as in the local collector
     skipped = {a for a, g in failed_assume.items() if len(g) == task_count.get(a, 0)}
-    assume_gaps = [failed_assume[a][0] for a in members if a in failed_assume]
-    collected = [a for a in members if a not in skipped]
-    parts: list[Inventory] = []
-    gaps: list[Gap] = []
+    done = Collected(accounts=[a for a in members if a not in skipped],
+                     gaps=[failed_assume[a][0] for a in members if a in failed_assume])
     for spec, res in zip(tasks, results, strict=True):
         if spec.account in skipped:
             continue
         if isinstance(res, BaseException):
-            gaps.extend(_unit_gaps(spec, type(res).__name__, str(res)))
+            done.results.extend((Inventory(), [gap]) for gap in _unit_gaps(spec, type(res).__name__, str(res)))
         elif res.assume_gap is not None:
-            gaps.extend(_unit_gaps(spec, "AssumeRoleFailed", res.assume_gap.message))
+            done.results.extend((Inventory(), [gap]) for gap in _unit_gaps(spec, "AssumeRoleFailed",
+                                                                           res.assume_gap.message))
         else:
-            for _svc, part, unit_gaps in res.parts:
-                parts.append(part)
-                gaps.extend(unit_gaps)
-    return collected, assume_gaps, parts, gaps
+            done.results.extend((part, unit_gaps) for _svc, part, unit_gaps in res.parts)
+    return done
 
 
 def _unit_gaps(spec: TaskSpec, code: str, message: str | None) -> list[Gap]:
