@@ -57,6 +57,8 @@ __all__ = [
     "SeededFault",
     "on",
     "gap_counter",
+    "hold",
+    "interrupt",
     "CONNECTION_CODES",
     "DemoServer",
     "demo_server",
@@ -548,6 +550,30 @@ def gap_counter(gaps: Iterable[Any]) -> Counter:
         outcome = "drop" if g.error_code in CONNECTION_CODES else f"error:{g.error_code}"
         out[(g.account, g.region, g.service, g.api.lower(), outcome)] += 1
     return out
+
+
+def hold(in_flight: threading.Event, seconds: float) -> Callable[[Call], Action]:
+    """A rule action that sets ``in_flight`` (the proxy asks before it waits) and holds the call."""
+    def action(call: Call) -> Action:
+        in_flight.set()
+        return Action("delay", seconds=seconds)
+    return action
+
+
+def interrupt(proc: subprocess.Popen, sig: int, *, timeout: float = 60.0) -> tuple[str, float]:
+    """Send ``sig`` to ``proc``; return its stderr and the seconds it took to exit.
+
+    Raises ``TimeoutError`` (after killing it) when it is still running after ``timeout``.
+    """
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise TimeoutError(f"still running {timeout:.0f} s after signal {sig}") from None
+    return err, time.monotonic() - sent
 
 
 # -- one demo organization per test process ---------------------------------------------------

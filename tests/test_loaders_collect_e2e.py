@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -221,6 +222,31 @@ def test_interrupted_collect_leaves_no_file(org, tmp_path, sig):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     assert list(tmp_path.iterdir()) == []  # neither the output nor a stray temp file
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_does_not_wait_for_calls_in_flight(org, tmp_path, sig):
+    """A call the endpoint holds for two minutes: the interrupted run exits within seconds, exit 130, no file."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from faults import FaultProxy, hold, interrupt, on
+
+    out = tmp_path / "held.json.gz"
+    held = threading.Event()
+    with FaultProxy(org["env"]["AWS_ENDPOINT_URL"]) as proxy:
+        proxy.reset([on("iam", "GetAccountAuthorizationDetails", action=hold(held, 120.0))])
+        env = {**org["env"], "AWS_ENDPOINT_URL": proxy.url}
+        proc = subprocess.Popen([*IAMREACH, "collect", "--quiet", "--services", "iam,kms", "-o", str(out)],
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while not held.wait(0.05) and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.communicate()
+        assert held.is_set(), "the collect never sent iam:GetAccountAuthorizationDetails"
+        time.sleep(0.5)  # the other units finish; only the held call is in flight
+        err, elapsed = interrupt(proc, sig)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert elapsed < 10, f"exit took {elapsed:.1f} s after the signal"
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a temporary file
 
 
 def test_org_accounts_filter(org, tmp_path):

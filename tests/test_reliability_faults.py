@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -37,6 +38,8 @@ from faults import (  # noqa: E402
     aws_env,
     clean_collect,
     gap_counter,
+    hold,
+    interrupt,
     on,
 )
 
@@ -276,22 +279,23 @@ def test_denied_listing_cannot_make_a_store_disappear(demo, tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_run_leaves_nothing(demo, tmp_path, sig):
-    """The proxy holds one call; the run is interrupted while it waits: exit 130, no file."""
+    """The proxy holds one call for two minutes; the run is interrupted while it waits: exit 130
+    within seconds (the held call is abandoned, not waited for), no file."""
     server = demo["server"]
     out = tmp_path / "interrupted.json.gz"
+    held = threading.Event()
     with FaultProxy(server.url) as proxy:
-        proxy.reset([on("glue", "GetJobs", action=lambda c: Action("delay", seconds=6.0))])
+        proxy.reset([on("glue", "GetJobs", action=hold(held, 120.0))])
         proc = subprocess.Popen([*IAMREACH, "collect", "--quiet", "--services", "iam,glue", "-o", str(out)],
                                 env=aws_env(proxy.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and "glue:GetJobs" not in proxy.operations():
+        while not held.wait(0.1) and time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()
-            time.sleep(0.1)
-        assert "glue:GetJobs" in proxy.operations()
-        proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
+        assert held.is_set(), "the collect never sent glue:GetJobs"
+        err, elapsed = interrupt(proc, sig)
     assert proc.returncode == 130, err
     assert "interrupted" in err
+    assert elapsed < 10, f"exit took {elapsed:.1f} s after the signal"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -12,9 +12,11 @@ an *executor*, and joins the partial inventories. :func:`collect` passes the loc
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -392,10 +394,64 @@ def _run_local(plan: CollectionPlan, progress: Progress | None) -> Collected:
     return Collected(accounts=list(sessions), gaps=gaps, results=results)
 
 
+class _DaemonPool:
+    """A bounded pool of *daemon* threads with ``ThreadPoolExecutor``'s ``submit`` / ``shutdown``.
+
+    ``ThreadPoolExecutor`` joins its threads when the interpreter exits, so a run interrupted
+    during an API call would still wait for that call (up to botocore's 60 s read timeout, per
+    retry). Daemon threads are not joined: on Ctrl-C / SIGTERM the queued units are cancelled and
+    the process exits at once, abandoning the calls in flight (they only read; nothing is written).
+    """
+
+    def __init__(self, workers: int, name: str) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+                         for i in range(max(1, workers))]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        fut: Future = Future()
+        self._jobs.put((fut, fn, args))
+        return fut
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fut, fn, args = job
+            if not fut.set_running_or_notify_cancel():  # cancelled while queued
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as exc:  # handed to the waiting thread, as ThreadPoolExecutor does
+                fut.set_exception(exc)
+            else:
+                fut.set_result(result)
+
+    def shutdown(self, *, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Stop the workers after the queued jobs (or, with ``cancel_futures``, cancel those first)."""
+        if cancel_futures:
+            while True:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job is not None:
+                    job[0].cancel()
+        for _ in self._threads:
+            self._jobs.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+
 def _execute(units: list[Unit], run: Callable[[Unit], tuple[Inventory, list[Gap]]], workers: int,
              progress: Progress | None) -> list[tuple[Inventory, list[Gap]]]:
-    """Run every unit on a bounded pool; on Ctrl-C cancel what has not started and re-raise."""
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="iamreach-collect")
+    """Run every unit on a bounded pool of daemon threads, results in unit order.
+
+    On Ctrl-C (or SIGTERM, which the CLI turns into one) stop handing out units, cancel the
+    queued ones and re-raise at once, without waiting for the calls in flight.
+    """
+    pool = _DaemonPool(min(max(1, workers), max(1, len(units))), "iamreach-collect")
     pending: dict[Future, int] = {pool.submit(run, u): i for i, u in enumerate(units)}
     results: list[tuple[Inventory, list[Gap]] | None] = [None] * len(units)
     finished_count = 0
