@@ -14,6 +14,7 @@ Example counts are sized so the whole module stays around a minute on the 2-core
 from __future__ import annotations
 
 import copy
+import gc
 import gzip
 import json
 import os
@@ -200,15 +201,31 @@ def test_wildcard_agrees_with_reference(pattern, text, case):
     ("*a" * 50_000 + "?b", "arn:aws:s3:::" + "a" * 100_000),
 ])
 def test_wildcard_is_linear_on_100k_patterns(pattern, text):
+    """Correct on 100,000-character patterns, and never hangs.
+
+    A hang guard, not a timing goal (the timing lives in ``benchmarks/bench_engine.py``): a
+    backtracking matcher needs about len(pattern) x len(text) = 10^10 steps here (hours); the
+    linear one compiles and matches each case in 1-60 ms of CPU (1 ms for ``"*?" * 50_000 + "b"``,
+    whose wildcard run is collapsed in one C pass), and the worst seen under a loaded parallel
+    suite was 1.0 s. The bound is 20x that worst case: only a hang can trip it. The cyclic GC is
+    paused so that a collection of the whole test session's heap is not billed to the matcher.
+    """
     from iamreach.graph.policy import match_wildcard
 
     timings = []
     for pat, case in ((pattern, True), (pattern.upper(), False)):  # compile + match, each on its own
-        start = time.process_time()  # CPU time: other processes on a loaded machine do not count
-        got = match_wildcard(pat, text, case_sensitive=case)
-        timings.append(time.process_time() - start)
+        gc.disable()
+        try:
+            start = time.process_time()  # CPU time: other processes on a loaded machine do not count
+            got = match_wildcard(pat, text, case_sensitive=case)
+            timings.append(time.process_time() - start)
+        finally:
+            gc.enable()
         assert got is _reference_fast(pattern, text)
-    assert max(timings) < 1.0, timings
+    assert max(timings) < _HANG_GUARD_S, timings
+
+
+_HANG_GUARD_S = 20.0  # 20x the worst CPU time ever seen for one case (1.0 s, loaded suite)
 
 
 def _reference_fast(pattern: str, text: str) -> bool:

@@ -7,6 +7,7 @@ matcher must be linear: no regular-expression backtracking.
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -47,20 +48,28 @@ def test_agrees_with_reference_on_long_question_mark_segments(pattern, text):
 
 
 @pytest.mark.parametrize(
-    "pattern,text",
+    "pattern,text,expected",
     [
-        ("*?" * 50_000, "x" * 100_000),
-        ("*a" * 50_000, "a" * 99_999 + "b"),
-        ("*" + "a?" * 5_000 + "b*", "a" * 100_000),
-        ("?" * 100_000, "y" * 100_000),
-        ("*" + "ab" * 25_000 + "*", "ab" * 49_999 + "a"),
+        ("*?" * 50_000, "x" * 100_000, True),
+        ("*a" * 50_000, "a" * 99_999 + "b", False),  # the text does not end in "a"
+        ("*" + "a?" * 5_000 + "b*", "a" * 100_000, False),  # no "b" in the text
+        ("?" * 100_000, "y" * 100_000, True),
+        ("*" + "ab" * 25_000 + "*", "ab" * 49_999 + "a", True),
     ],
     ids=["star-question-100k", "star-a-100k", "long-question-segment", "all-question", "long-literal"],
 )
-def test_linear_time_on_huge_inputs(pattern, text):
-    start = time.process_time()
-    match_wildcard(pattern, text)
-    assert time.process_time() - start < 1.0  # milliseconds in practice; generous for loaded CI machines
+def test_linear_time_on_huge_inputs(pattern, text, expected):
+    # A hang guard, not a timing goal (timings live in benchmarks/bench_engine.py): milliseconds
+    # in practice, hours for a backtracking matcher; 20 s cannot flake on a loaded machine.
+    gc.disable()  # a collection of the session's heap is not the matcher's time
+    try:
+        start = time.process_time()
+        got = match_wildcard(pattern, text)
+        elapsed = time.process_time() - start
+    finally:
+        gc.enable()
+    assert got is expected
+    assert elapsed < 20.0, elapsed
 
 
 def test_documented_examples():

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -50,6 +50,7 @@ __all__ = [
     "ConditionTerm",
     "PolicyIndex",
     "parse_policy",
+    "known_actions",
     "POLICY_KINDS",
 ]
 
@@ -283,6 +284,11 @@ class Statement:
     the element is absent), ``not_resource``, ``principal`` / ``not_principal``
     (:class:`PrincipalSpec` or ``None``), ``conditions`` (compiled clauses) and ``services``
     (service prefixes the statement can match; ``None`` = any).
+
+    Compiled for the evaluator: ``res_match`` is ``resource -> bool`` (Resource / NotResource
+    applied) when the resources hold no policy variable and are not ``"*"`` (else ``None``);
+    ``rmatch`` is the same callable when the statement also has no condition, i.e. when its whole
+    value is a function of the resource (``None`` otherwise, and for ``unconditional`` statements).
     """
 
     __slots__ = (
@@ -302,6 +308,9 @@ class Statement:
         "resource_any",
         "dynamic_resources",
         "unconditional",
+        "res_match",
+        "rmatch",
+        "_terms",
         "principal",
         "not_principal",
         "conditions",
@@ -344,12 +353,16 @@ class Statement:
 
     def resource_terms(self, negated: bool) -> tuple[ConditionTerm, ...]:
         """Terms describing an unknown resource match (a variable over an unknown key)."""
-        keys = sorted({k for p in self._resource_patterns for k in p.variable_keys})
-        op = "NotResource" if self.not_resource else "Resource"
-        values = tuple(p.text for p in self._resource_patterns)
-        return tuple(
-            ConditionTerm(self.effect, op, f"${{{k}}}", values, self.source, self.sid, negated) for k in keys
-        )
+        key = ("resource", negated)
+        hit = self._terms.get(key)
+        if hit is None:
+            keys = sorted({k for p in self._resource_patterns for k in p.variable_keys})
+            op = "NotResource" if self.not_resource else "Resource"
+            values = tuple(p.text for p in self._resource_patterns)
+            hit = self._terms[key] = tuple(
+                ConditionTerm(self.effect, op, f"${{{k}}}", values, self.source, self.sid, negated) for k in keys
+            )
+        return hit
 
     def principal_strength(self, identities: tuple[tuple[tuple[str, ...], int], ...]) -> int:
         """How this statement names the principal: UNLIMITED / ROLE / ACCOUNT / NOMATCH.
@@ -376,10 +389,18 @@ class Statement:
         return tuple(unknown) if unknown else True
 
     def terms_for(self, clauses: Iterable[Clause], negated: bool) -> tuple[ConditionTerm, ...]:
-        """ConditionTerms for unknown clauses of this statement."""
-        return tuple(
-            ConditionTerm(self.effect, c.operator, c.key, c.values, self.source, self.sid, negated) for c in clauses
-        )
+        """ConditionTerms for unknown clauses of this statement (built once per clause set)."""
+        clauses = tuple(clauses)
+        key = (clauses, negated)
+        hit = self._terms.get(key)
+        if hit is None:
+            if len(self._terms) > 256:  # at most 2 x 2^len(conditions) sets: bounded anyway
+                self._terms.clear()
+            hit = self._terms[key] = tuple(
+                ConditionTerm(self.effect, c.operator, c.key, c.values, self.source, self.sid, negated)
+                for c in clauses
+            )
+        return hit
 
     def __repr__(self) -> str:
         return f"Statement({self.label}, {self.effect})"
@@ -397,6 +418,14 @@ def _known_actions() -> frozenset[str]:
     return frozenset(a.lower() for s in cat.services() for a in cat.expand(f"{s}:*"))
 
 
+def known_actions() -> frozenset[str]:
+    """Every catalogued action, lower-case ``service:action`` (loaded once).
+
+    ``Policy.lookup`` is complete for these actions: see :attr:`Policy.absent`.
+    """
+    return _known_actions()
+
+
 @functools.lru_cache(maxsize=8192)
 def _expand_known(pattern_lower: str) -> frozenset[str]:
     """Catalogued actions (lower-case) matching a service-scoped glob such as ``s3:get*``."""
@@ -412,7 +441,8 @@ def _index(st: Statement) -> int:
 class Policy:
     """A compiled policy document: ``source``, ``kind``, ``version``, ``statements``."""
 
-    __slots__ = ("source", "kind", "version", "id", "statements", "variables", "_by_service", "_exact", "_exact_split", "_wild", "_cache")
+    __slots__ = ("source", "kind", "version", "id", "statements", "variables", "_by_service", "_exact", "_exact_split",
+                 "_wild", "_cache", "lookup", "absent")
 
     def __init__(self, source: str, kind: str, version: str | None, pid: str | None, statements: tuple[Statement, ...]):
         self.source = source
@@ -447,6 +477,11 @@ class Policy:
             for a, sts in self._exact.items()
         }
         self._cache: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
+        # The evaluator's hot path, for a catalogued action: ``lookup.get(action_lower, absent)`` is
+        # the ``candidates()`` answer, or ``None`` (then call :meth:`candidates`, which caches).
+        self.lookup = self._exact_split if not self._wild else self._cache
+        self.absent = None if self._wild else _EMPTY
+        _known_actions()  # loaded once, at parse time rather than on the first evaluation
 
     def candidates(self, action_lower: str) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
         """``(denies, allows)``: the statements whose Action/NotAction match ``action_lower``.
@@ -699,4 +734,23 @@ def _compile_statement(raw: Any, index: int, field: str, *, source: str, kind: s
     else:
         st.conditions = ()
     st.unconditional = st.resource_any and not st.conditions
+    st.res_match = None if st.resource_any or st.dynamic_resources else _resource_matcher(st)
+    st.rmatch = None if st.conditions else st.res_match
+    st._terms = {}
     return st
+
+
+def _resource_matcher(st: Statement) -> Callable[[str], bool]:
+    """``resource -> bool`` for static Resource / NotResource patterns (no variables)."""
+    matchers = tuple(p.glob.match for p in st._resource_patterns)  # type: ignore[union-attr]
+    if len(matchers) == 1 and not st.not_resource:
+        return matchers[0]
+    negated = st.not_resource
+
+    def match(resource: str) -> bool:
+        for m in matchers:
+            if m(resource):
+                return not negated
+        return negated
+
+    return match

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import enum
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -58,8 +58,9 @@ from iamreach.graph.policy.document import (
     ConditionTerm,
     Policy,
     Statement,
+    known_actions,
 )
-from iamreach.graph.policy.variables import Context
+from iamreach.graph.policy.variables import Context, new_context
 from iamreach.graph.policy.wildcard import parse_arn
 
 __all__ = [
@@ -90,18 +91,106 @@ class Decision(enum.StrEnum):
     CONDITIONAL = "conditional"
 
 
-class Result(NamedTuple):
-    """An evaluation result (immutable).
-
-    ``denial`` is ``"explicit"`` / ``"implicit"`` for DENIED, else ``None``. ``conditions``
-    lists the terms a CONDITIONAL answer depends on; ``explanation`` says which layers and
-    statements decided it.
-    """
-
+class _ResultFields(NamedTuple):
     decision: Decision
     denial: str | None
     conditions: tuple[ConditionTerm, ...]
     explanation: tuple[str, ...]
+
+
+_tuple_new = tuple.__new__
+_item = tuple.__getitem__
+
+
+class _Lazy:
+    """An explanation formatted on first read: evaluation keeps the data, not the strings."""
+
+    __slots__ = ("fn", "args", "lines")
+
+    def __init__(self, fn: Any, args: tuple[Any, ...]):
+        self.fn = fn
+        self.args = args
+        self.lines: tuple[str, ...] | None = None
+
+    def get(self) -> tuple[str, ...]:
+        lines = self.lines
+        if lines is None:
+            lines = self.lines = self.fn(*self.args)
+            self.args = ()
+        return lines
+
+
+class Result(_ResultFields):
+    """An evaluation result (immutable).
+
+    ``denial`` is ``"explicit"`` / ``"implicit"`` for DENIED, else ``None``. ``conditions``
+    lists the terms a CONDITIONAL answer depends on; ``explanation`` says which layers and
+    statements decided it (a tuple of strings, formatted when first read).
+
+    A named tuple ``(decision, denial, conditions, explanation)``: indexing, unpacking,
+    equality, hashing, ``repr`` and pickling see the formatted explanation.
+    """
+
+    __slots__ = ()
+
+    @property
+    def explanation(self) -> tuple[str, ...]:  # type: ignore[override]
+        e = _item(self, 3)
+        return e.get() if e.__class__ is _Lazy else e
+
+    def _plain(self) -> tuple[Any, ...]:
+        return (_item(self, 0), _item(self, 1), _item(self, 2), self.explanation)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._plain())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._plain()[index]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._plain()
+
+    def __add__(self, other: Any) -> Any:
+        return self._plain() + other
+
+    def __mul__(self, n: Any) -> Any:
+        return self._plain() * n
+
+    __rmul__ = __mul__
+
+    def count(self, value: Any) -> int:
+        return self._plain().count(value)
+
+    def index(self, value: Any, *args: Any) -> int:
+        return self._plain().index(value, *args)
+
+    def __eq__(self, other: object) -> bool:
+        return self._plain() == _plain(other)
+
+    def __ne__(self, other: object) -> bool:
+        return self._plain() != _plain(other)
+
+    def __lt__(self, other: Any) -> bool:
+        return self._plain() < _plain(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self._plain() <= _plain(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self._plain() > _plain(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self._plain() >= _plain(other)
+
+    def __hash__(self) -> int:
+        return hash(self._plain())
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        return self._plain()
+
+    def __repr__(self) -> str:
+        d, den, c, e = self._plain()
+        return f"Result(decision={d!r}, denial={den!r}, conditions={c!r}, explanation={e!r})"
 
     def to_dict(self) -> dict[str, Any]:
         """``{"decision", "denial", "conditions": [...], "explanation": [...]}``."""
@@ -111,6 +200,13 @@ class Result(NamedTuple):
             "conditions": [t.to_dict() for t in self.conditions],
             "explanation": list(self.explanation),
         }
+
+
+def _plain(value: Any) -> Any:
+    return value._plain() if isinstance(value, Result) else value
+
+
+_ALLOWED, _DENIED, _CONDITIONAL = Decision.ALLOWED, Decision.DENIED, Decision.CONDITIONAL
 
 
 class PolicyLevel(NamedTuple):
@@ -262,30 +358,72 @@ class Request:
         """The request context with derived keys (built once, on first use)."""
         ctx = self._ctx
         if ctx is None:
-            ctx = Context(self.context, unknown=self.unknown_keys == "unknown", known_keys=self.known_keys)
-            info = self.info()
-            acc = self.effective_principal_account()
+            unknown = self.unknown_keys == "unknown"
+            info = self._info or self.info()
+            values = _derived_keys(info, unknown).copy()
+            acc = self.principal_account or info.account
             if acc:
-                ctx.get_default("aws:principalaccount", acc)
-            if info.kind in ("user", "role", "root", "federated-user"):
-                ctx.get_default("aws:principalarn", info.arn)
-            elif info.kind == "session" and not ctx.unknown and info.role_key:
-                # The session ARN drops the role's path: assume "/" (complete-context mode only).
-                partition = info.arn.split(":", 2)[1]
-                ctx.get_default("aws:principalarn", f"arn:{partition}:iam::{info.account}:role/{info.name}")
-            if info.kind == "user" and info.name:
-                ctx.get_default("aws:username", info.name)
-            ptype = _PRINCIPAL_TYPES.get(info.kind)
-            if ptype:
-                ctx.get_default("aws:principaltype", ptype)
-            ctx.get_default("aws:principalisawsservice", "true" if info.kind == "service" else "false")
-            if info.kind == "service":
-                ctx.get_default("aws:principalservicename", info.arn)
-            racc = self.effective_resource_account()
+                values["aws:principalaccount"] = acc
+            racc = self.resource_account or _arn_account(self.resource)
             if racc:
-                ctx.get_default("aws:resourceaccount", racc)
-            self._ctx = ctx
+                values["aws:resourceaccount"] = racc
+            given = self.context
+            if given:  # what the caller gives wins over what is derived
+                try:
+                    for k, v in given.items():
+                        values[k.lower()] = v
+                except AttributeError:  # a key that is not a string: start again, the slow way
+                    for k, v in given.items():
+                        values[str(k).lower()] = v
+            ctx = self._ctx = new_context(values, unknown, _lower_keys(self.known_keys))
         return ctx
+
+
+_DERIVED: dict[tuple[str, str, bool], dict[str, str]] = {}
+
+
+def _derived_keys(info: PrincipalInfo, unknown: bool) -> dict[str, str]:
+    """The context keys a principal determines (lower-case; computed once per principal and mode)."""
+    key = (info.arn, info.kind, unknown)
+    hit = _DERIVED.get(key)
+    if hit is None:
+        hit = {}
+        if info.kind in ("user", "role", "root", "federated-user"):
+            hit["aws:principalarn"] = info.arn
+        elif info.kind == "session" and not unknown and info.role_key:
+            # The session ARN drops the role's path: assume "/" (complete-context mode only).
+            partition = info.arn.split(":", 2)[1]
+            hit["aws:principalarn"] = f"arn:{partition}:iam::{info.account}:role/{info.name}"
+        if info.kind == "user" and info.name:
+            hit["aws:username"] = info.name
+        ptype = _PRINCIPAL_TYPES.get(info.kind)
+        if ptype:
+            hit["aws:principaltype"] = ptype
+        hit["aws:principalisawsservice"] = "true" if info.kind == "service" else "false"
+        if info.kind == "service":
+            hit["aws:principalservicename"] = info.arn
+        if len(_DERIVED) > 100_000:
+            _DERIVED.clear()
+        _DERIVED[key] = hit
+    return hit
+
+
+_NO_KEYS: frozenset[str] = frozenset()
+_LOWER_KEYS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _lower_keys(keys: frozenset[str] | set[str] | None) -> frozenset[str]:
+    """``known_keys`` lower-cased; cached per frozenset (callers pass the same set again and again)."""
+    if not keys:
+        return _NO_KEYS
+    if keys.__class__ is not frozenset:
+        return frozenset(k.lower() for k in keys)
+    hit = _LOWER_KEYS.get(keys)  # type: ignore[call-overload]
+    if hit is None:
+        if len(_LOWER_KEYS) > 1024:
+            _LOWER_KEYS.clear()
+        hit = _LOWER_KEYS[keys] = frozenset(k.lower() for k in keys)  # type: ignore[index]
+    return hit
 
 
 # -- Kleene helpers: a value is True, False, or a tuple of ConditionTerms (unknown) ------------
@@ -313,47 +451,70 @@ def _stmt_value(st: Statement, resource: str, req: Request, negated: bool) -> An
     """Resource and conditions of one (action-matching) statement: True / False / terms."""
     if st.unconditional:
         return True
-    if st.resource_any:
-        rv: bool | None = True
-    else:
-        rv = st.matches_resource(resource, req.context_view() if st.dynamic_resources else None)
-        if rv is False:
-            return False
-    cv: Any = True
-    if st.conditions:
-        cv = st.condition_value(req.context_view())
-        if cv is False:
-            return False
-    if rv is True and cv is True:
-        return True
-    terms: tuple[ConditionTerm, ...] = ()
-    if rv is None:
-        terms = st.resource_terms(negated)
-    if cv is not True:
-        terms = terms + st.terms_for(cv, negated)
-    return terms
+    rv: bool | None = True
+    if not st.resource_any:
+        match = st.res_match
+        if match is not None:
+            if not match(resource):
+                return False
+        else:
+            rv = st.matches_resource(resource, req._ctx or req.context_view())
+            if rv is False:
+                return False
+    if not st.conditions:
+        return True if rv is True else st.resource_terms(negated)
+    cv = st.condition_value(req._ctx or req.context_view())
+    if cv is False:
+        return False
+    if cv is True:
+        return True if rv is True else st.resource_terms(negated)
+    terms = st.terms_for(cv, negated)
+    return terms if rv is True else st.resource_terms(negated) + terms
 
 
 class _Layer:
-    """Allow / deny values of one layer, with the deciding statements."""
+    """Allow / deny values of one layer, with the deciding statements.
 
-    __slots__ = ("name", "deny", "deny_st", "allow", "allow_st", "present")
+    ``title`` is the layer's name, or the pieces it is formatted from (read ``name``): names are
+    only needed by explanations, which are built when read.
+    """
 
-    def __init__(self, name: str):
-        self.name = name
+    __slots__ = ("title", "deny", "deny_st", "allow", "allow_st")
+
+    def __init__(self, title: Any):
+        self.title = title
         self.deny: Any = False
         self.deny_st: Statement | None = None
         self.allow: Any = False
         self.allow_st: Statement | None = None
-        self.present = True
+
+    @property
+    def name(self) -> str:
+        title = self.title
+        if title.__class__ is str:
+            return title
+        kind, i, label = title
+        if kind == "boundary":
+            return f"permission boundary ({label})"
+        return _level_name(kind, i, label)
 
 
-def _scan(layer: _Layer, policies: Sequence[Policy], act: str, resource: str, req: Request) -> bool:
-    """Fill ``layer`` from policies without principals. True when an explicit deny applies."""
+def _scan(layer: _Layer, policies: Sequence[Policy], act: str, resource: str, req: Request, known: bool) -> bool:
+    """Fill ``layer`` from policies without principals. True when an explicit deny applies.
+
+    ``known``: whether ``act`` is a catalogued action (see :func:`known_action`).
+    """
     for pol in policies:
-        denies, allows = pol.candidates(act)
+        pair = pol.lookup.get(act, pol.absent) if known else None
+        if pair is None:
+            pair = pol.candidates(act)
+        denies, allows = pair
         for st in denies:
-            v = _stmt_value(st, resource, req, True)
+            if st.unconditional:
+                layer.deny, layer.deny_st = True, st
+                return True
+            match = st.rmatch
+            v = match(resource) if match is not None else _stmt_value(st, resource, req, True)
             if v is False:
                 continue
             if v is True:
@@ -365,7 +526,11 @@ def _scan(layer: _Layer, policies: Sequence[Policy], act: str, resource: str, re
         if layer.allow is True:
             continue
         for st in allows:
-            v = _stmt_value(st, resource, req, False)
+            if st.unconditional:
+                layer.allow, layer.allow_st = True, st
+                break
+            match = st.rmatch
+            v = match(resource) if match is not None else _stmt_value(st, resource, req, False)
             if v is False:
                 continue
             if v is True:
@@ -380,19 +545,28 @@ def _scan(layer: _Layer, policies: Sequence[Policy], act: str, resource: str, re
 class _ResourceLayer(_Layer):
     __slots__ = ("by_strength", "st_by_strength")
 
-    def __init__(self, name: str):
-        super().__init__(name)
+    def __init__(self, title: Any):
+        super().__init__(title)
         self.by_strength: list[Any] = [False, False, False, False]
         self.st_by_strength: list[Statement | None] = [None, None, None, None]
 
 
 def _scan_principal(
-    layer: _ResourceLayer, policies: Sequence[Policy], act: str, resource: str, req: Request, info: PrincipalInfo
+    layer: _ResourceLayer,
+    policies: Sequence[Policy],
+    act: str,
+    resource: str,
+    req: Request,
+    info: PrincipalInfo,
+    known: bool,
 ) -> bool:
     """Like :func:`_scan` for principal-bearing policies; allows are split by how they name the principal."""
     idents = info.identities
     for pol in policies:
-        denies, allows = pol.candidates(act)
+        pair = pol.lookup.get(act, pol.absent) if known else None
+        if pair is None:
+            pair = pol.candidates(act)
+        denies, allows = pair
         for st in denies:
             if st.principal_strength(idents) == NOMATCH:
                 continue
@@ -424,16 +598,19 @@ def _scan_principal(
     return False
 
 
+def _level(lvl: Any) -> tuple[str | None, Sequence[Policy]]:
+    """``(label, policies)`` of one SCP / RCP level (a :class:`PolicyLevel`, a policy or a sequence)."""
+    if lvl.__class__ is PolicyLevel:
+        return lvl.label, lvl.policies
+    if isinstance(lvl, PolicyLevel):
+        return lvl.label, lvl.policies
+    if isinstance(lvl, Policy):
+        return None, (lvl,)
+    return None, lvl
+
+
 def _levels(levels: Sequence[Any]) -> list[tuple[str | None, Sequence[Policy]]]:
-    out = []
-    for lvl in levels:
-        if isinstance(lvl, PolicyLevel):
-            out.append((lvl.label, lvl.policies))
-        elif isinstance(lvl, Policy):
-            out.append((None, (lvl,)))
-        else:
-            out.append((None, lvl))
-    return out
+    return [_level(lvl) for lvl in levels]
 
 
 def _identity_only(
@@ -444,6 +621,7 @@ def _identity_only(
     action_name: str,
     note: str | None,
     info: PrincipalInfo,
+    known: bool,
 ) -> Result | None:
     """Identity policies alone, everything known: the common case, kept lean.
 
@@ -454,31 +632,53 @@ def _identity_only(
     if act in _TRUST_ACTIONS or act.startswith("kms:"):
         return None
     p_acc = request.principal_account or info.account
-    r_acc = _resource_account(request, p_acc)
+    r_acc = request.resource_account
+    if not r_acc:
+        res = request.resource
+        r_acc = p_acc if res == "*" else _arn_account(res)
     if r_acc is None or (p_acc and r_acc != p_acc):
         return None
     allow_st = None
     for pol in policies:
-        denies, allows = pol.candidates(act)
+        pair = pol.lookup.get(act, pol.absent) if known else None
+        if pair is None:
+            pair = pol.candidates(act)
+        denies, allows = pair
         for st in denies:
-            v = _stmt_value(st, resource, request, True)
+            if st.unconditional:
+                return _tuple_new(Result, (_DENIED, "explicit", (), (f"identity: explicit deny by {st.label}",)))
+            match = st.rmatch
+            v = match(resource) if match is not None else _stmt_value(st, resource, request, True)
             if v is True:
-                return Result(Decision.DENIED, "explicit", (), (f"identity: explicit deny by {st.label}",))
+                return _tuple_new(Result, (_DENIED, "explicit", (), (f"identity: explicit deny by {st.label}",)))
             if v is not False:
                 return None
         if allow_st is None:
             for st in allows:
-                v = _stmt_value(st, resource, request, False)
+                if st.unconditional:
+                    allow_st = st
+                    break
+                match = st.rmatch
+                v = match(resource) if match is not None else _stmt_value(st, resource, request, False)
                 if v is True:
                     allow_st = st
                     break
                 if v is not False:
                     return None
     if allow_st is not None:
-        lines = (f"identity: allowed by {allow_st.label}",)
-        return Result(Decision.ALLOWED, None, (), lines + (note,) if note else lines)
-    lines = (f"identity: no statement allows {action_name}",)
-    return Result(Decision.DENIED, "implicit", (), lines + (note,) if note else lines)
+        line = f"identity: allowed by {allow_st.label}"
+        return _tuple_new(Result, (_ALLOWED, None, (), (line, note) if note else (line,)))
+    line = f"identity: no statement allows {action_name}"
+    return _tuple_new(Result, (_DENIED, "implicit", (), (line, note) if note else (line,)))
+
+
+_KNOWN: frozenset[str] = frozenset()
+
+
+def _load_known() -> frozenset[str]:
+    global _KNOWN
+    _KNOWN = known_actions()
+    return _KNOWN
 
 
 @functools.lru_cache(maxsize=4096)
@@ -486,8 +686,14 @@ def _level_name(kind: str, i: int, label: str | None) -> str:
     return f"{kind} level {i}" + (f" ({label})" if label else "")
 
 
-def _explicit(layer_name: str, st: Statement) -> Result:
-    return Result(Decision.DENIED, "explicit", (), (f"{layer_name}: explicit deny by {st.label}",))
+def _explicit(layer: _Layer, st: Statement) -> Result:
+    return _tuple_new(Result, (_DENIED, "explicit", (), _Lazy(_explicit_lines, (layer.title, st))))
+
+
+def _explicit_lines(title: Any, st: Statement) -> tuple[str, ...]:
+    layer = _Layer(title)
+    name = layer.name if title.__class__ is str or title[0] != "boundary" else "permission boundary"
+    return (f"{name}: explicit deny by {st.label}",)
 
 
 def _value_text(layer: _Layer, what: str) -> str:
@@ -522,69 +728,69 @@ def evaluate(
     ``sts:AssumeRole*`` and the ``sts:TagSession`` / ``sts:SetSourceIdentity`` / ``sts:SetContext``
     that accompany it, on a role ARN; KMS key policies for ``kms:*`` on a key ARN).
     """
-    cat = catalog if catalog is not None else default_catalog()
     act = request._action_l
-    applies, note, resource, info_action = cat.applicability(act, request.resource)
+    applies, note, resource, info_action = (catalog or default_catalog()).applicability(act, request.resource)
     if applies is False:
-        return Result(Decision.DENIED, "implicit", (), (note,))  # type: ignore[arg-type]
-    notes: list[str] = [note] if note else []
+        return _tuple_new(Result, (_DENIED, "implicit", (), (note,)))
+    known = act in (_KNOWN or _load_known())
     info = request._info or request.info()
     if (
-        info.is_iam
-        and not scps
-        and not rcps
+        not scps
         and resource_policy is None
-        and vpc_endpoint_policy is None
         and not permission_boundaries
+        and not rcps
         and session_policy is None
+        and vpc_endpoint_policy is None
+        and info.is_iam
         and info.kind != "root"
         and not resource_policy_required
     ):
-        fast = _identity_only(request, identity_policies, act, resource, info_action, note, info)
+        fast = _identity_only(request, identity_policies, act, resource, info_action, note, info, known)
         if fast is not None:
             return fast
 
     # ---- explicit denies, layer by layer (stop at the first certain one) --------------------
-    scp_applies = bool(scps) and info.is_iam and not principal_is_management_account and not (
-        principal_is_service_linked_role or info.service_linked
-    )
+    slr = principal_is_service_linked_role or info.service_linked
+    scp_applies = bool(scps) and info.is_iam and not principal_is_management_account and not slr
     scp_layers: list[tuple[_Layer, str | None, int]] = []
     if scp_applies:
-        for i, (label, pols) in enumerate(_levels(scps), 1):
-            layer = _Layer(_level_name("scp", i, label))
-            if _scan(layer, pols, act, resource, request):
-                return _explicit(layer.name, layer.deny_st)  # type: ignore[arg-type]
+        for i, lvl in enumerate(scps, 1):
+            label, pols = _level(lvl)
+            layer = _Layer(("scp", i, label))
+            if _scan(layer, pols, act, resource, request, known):
+                return _explicit(layer, layer.deny_st)  # type: ignore[arg-type]
             scp_layers.append((layer, label, len(pols)))
 
     service = act.partition(":")[0]
-    resource_slr = resource.startswith("arn:") and ":role/aws-service-role/" in resource
-    rcp_applies = (
-        bool(rcps)
-        and not resource_in_management_account
-        and info.kind != "service"
-        and not (principal_is_service_linked_role or info.service_linked)
-        and not resource_slr
-        and service in RCP_SERVICES
-    )
     rcp_layers: list[tuple[_Layer, str | None, int]] = []
-    if rcp_applies:
-        for i, (label, pols) in enumerate(_levels(rcps), 1):
-            layer = _ResourceLayer(_level_name("rcp", i, label))
-            if _scan_principal(layer, pols, act, resource, request, info):
-                return _explicit(layer.name, layer.deny_st)  # type: ignore[arg-type]
-            rcp_layers.append((layer, label, len(pols)))
+    rcp_applies = False
+    if rcps:
+        rcp_applies = (
+            not resource_in_management_account
+            and info.kind != "service"
+            and not slr
+            and not (resource.startswith("arn:") and ":role/aws-service-role/" in resource)
+            and service in RCP_SERVICES
+        )
+        if rcp_applies:
+            for i, lvl in enumerate(rcps, 1):
+                label, pols = _level(lvl)
+                rlayer = _ResourceLayer(("rcp", i, label))
+                if _scan_principal(rlayer, pols, act, resource, request, info, known):
+                    return _explicit(rlayer, rlayer.deny_st)  # type: ignore[arg-type]
+                rcp_layers.append((rlayer, label, len(pols)))
 
     vpce: _ResourceLayer | None = None
     if vpc_endpoint_policy is not None:
         vpce = _ResourceLayer("vpc endpoint policy")
-        if _scan_principal(vpce, (vpc_endpoint_policy,), act, resource, request, info):
-            return _explicit(vpce.name, vpce.deny_st)  # type: ignore[arg-type]
+        if _scan_principal(vpce, (vpc_endpoint_policy,), act, resource, request, info, known):
+            return _explicit(vpce, vpce.deny_st)  # type: ignore[arg-type]
 
     res: _ResourceLayer | None = None
     if resource_policy is not None:
         res = _ResourceLayer("resource policy")
-        if _scan_principal(res, (resource_policy,), act, resource, request, info):
-            return _explicit(res.name, res.deny_st)  # type: ignore[arg-type]
+        if _scan_principal(res, (resource_policy,), act, resource, request, info, known):
+            return _explicit(res, res.deny_st)  # type: ignore[arg-type]
 
     ident = _Layer("identity")
     bounds: list[_Layer] = []
@@ -592,25 +798,27 @@ def evaluate(
     if info.is_iam:
         if info.kind == "root":
             ident.allow = True
-        elif _scan(ident, identity_policies, act, resource, request):
-            return _explicit("identity", ident.deny_st)  # type: ignore[arg-type]
-        if info.kind != "root":
+        else:
+            if _scan(ident, identity_policies, act, resource, request, known):
+                return _explicit(ident, ident.deny_st)  # type: ignore[arg-type]
             for pb in permission_boundaries:
-                layer = _Layer(f"permission boundary ({pb.source})")
-                if _scan(layer, (pb,), act, resource, request):
-                    return _explicit("permission boundary", layer.deny_st)  # type: ignore[arg-type]
+                layer = _Layer(("boundary", 0, pb.source))
+                if _scan(layer, (pb,), act, resource, request, known):
+                    return _explicit(layer, layer.deny_st)  # type: ignore[arg-type]
                 bounds.append(layer)
             if session_policy is not None:
                 sess = _Layer("session policy")
-                if _scan(sess, (session_policy,), act, resource, request):
-                    return _explicit("session policy", sess.deny_st)  # type: ignore[arg-type]
+                if _scan(sess, (session_policy,), act, resource, request, known):
+                    return _explicit(sess, sess.deny_st)  # type: ignore[arg-type]
 
     # ---- combine ---------------------------------------------------------------------------
     deny: Any = False
     for layer, _l, _n in scp_layers:
-        deny = _or(deny, layer.deny)
+        if layer.deny is not False:
+            deny = _or(deny, layer.deny)
     for layer, _l, _n in rcp_layers:
-        deny = _or(deny, layer.deny)
+        if layer.deny is not False:
+            deny = _or(deny, layer.deny)
     for opt in (vpce, res, ident, sess, *bounds):
         if opt is not None and opt.deny is not False:
             deny = _or(deny, opt.deny)
@@ -624,20 +832,15 @@ def evaluate(
 
     p_acc = request.principal_account or info.account
     r_acc = _resource_account(request, p_acc)
-    if r_acc is None and info.is_iam:
-        notes.append("resource account unknown: treated as the principal's account")
     cross = bool(p_acc and r_acc and p_acc != r_acc)
     required = resource_policy_required
     if required is None:
         required = (act in _TRUST_ACTIONS and ":role/" in resource) or (service == "kms" and ":key/" in resource)
-    self_assume = (
-        act == "sts:assumerole"
-        and info.role_key is not None
-        and _role_key(resource) == info.role_key
-    )
-    r_unl = res.by_strength[UNLIMITED] if res else False
-    r_role = res.by_strength[ROLE] if res else False
-    r_acct = res.by_strength[ACCOUNT] if res else False
+    self_assume = act == "sts:assumerole" and info.role_key is not None and _role_key(resource) == info.role_key
+    if res is not None:
+        r_unl, r_role, r_acct = res.by_strength[UNLIMITED], res.by_strength[ROLE], res.by_strength[ACCOUNT]
+    else:
+        r_unl = r_role = r_acct = False
 
     if not info.is_iam:
         grant = r_unl
@@ -665,18 +868,18 @@ def evaluate(
     final = _and(_and(grant, org), True if deny is False else deny)
 
     if final is True:
-        decision, denial, terms = Decision.ALLOWED, None, ()
+        decision, denial, terms = _ALLOWED, None, ()
     elif final is False:
-        decision, denial, terms = Decision.DENIED, "implicit", ()
+        decision, denial, terms = _DENIED, "implicit", ()
     else:
-        decision, denial, terms = Decision.CONDITIONAL, None, tuple(dict.fromkeys(final))
+        decision, denial, terms = _CONDITIONAL, None, tuple(dict.fromkeys(final))
 
-    lines = _explain(
+    explanation = _Lazy(_explain, (
         decision, info, info_action, mode, cross, p_acc, r_acc, self_assume, required,
         ident, bounds, sess, res, scp_layers, rcp_layers, vpce, deny, scps, scp_applies, rcps, rcp_applies,
-        principal_is_management_account, principal_is_service_linked_role or info.service_linked,
-    )
-    return Result(decision, denial, terms, tuple(lines + notes))
+        principal_is_management_account, slr, note,
+    ))
+    return _tuple_new(Result, (decision, denial, terms, explanation))
 
 
 def _resource_account(request: Request, p_acc: str | None) -> str | None:
@@ -733,7 +936,8 @@ def _explain(
     rcp_applies: bool,
     mgmt: bool,
     slr: bool,
-) -> list[str]:
+    note: str | None,
+) -> tuple[str, ...]:
     lines: list[str] = []
     allowed = decision is Decision.ALLOWED
     missing = f"no statement allows {action}"
@@ -813,4 +1017,8 @@ def _explain(
                 lines.append(f"{layer.name}: explicit deny by {layer.deny_st.label} unless its conditions are false")  # type: ignore[union-attr]
     if decision is Decision.DENIED and not any("implicit deny" in ln or "no statement" in ln or "missing" in ln for ln in lines):
         lines.append(f"implicit deny: nothing grants {action}")
-    return lines
+    if note:
+        lines.append(note)
+    if r_acc is None and info.is_iam:
+        lines.append("resource account unknown: treated as the principal's account")
+    return tuple(lines)
