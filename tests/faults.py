@@ -402,8 +402,8 @@ class FaultProxy:
         """Multiset of ``(account, region, service, operation, outcome)`` of calls whose last attempt failed.
 
         ``region`` is ``None`` for global services (as in the collector's gaps); operation
-        names are lower-cased (the collector spells ``DescribeDbClusters`` what AWS spells
-        ``DescribeDBClusters``; IAM action names are case-insensitive). A failed
+        names are AWS's exact spelling (``DescribeDBClusters``), which the collector's gaps
+        must carry too. A failed
         ``sts:AssumeRole`` counts for the account of the role (the account left unread), as
         the collector records it.
         """
@@ -416,7 +416,7 @@ class FaultProxy:
                 if (c.service, c.operation) == ("sts", "AssumeRole"):
                     arn = urllib.parse.parse_qs(c.params.split("|", 1)[1]).get("RoleArn", [""])[0]
                     account = arn.split(":")[4] if arn.count(":") >= 5 else account
-                out[(account, c.gap_region, c.service, c.operation.lower(), last.outcome)] += 1
+                out[(account, c.gap_region, c.service, c.operation, last.outcome)] += 1
         return out
 
     def rescued_calls(self) -> int:
@@ -548,7 +548,7 @@ def gap_counter(gaps: Iterable[Any]) -> Counter:
     out: Counter = Counter()
     for g in gaps:
         outcome = "drop" if g.error_code in CONNECTION_CODES else f"error:{g.error_code}"
-        out[(g.account, g.region, g.service, g.api.lower(), outcome)] += 1
+        out[(g.account, g.region, g.service, g.api, outcome)] += 1
     return out
 
 

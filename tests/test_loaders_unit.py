@@ -136,3 +136,68 @@ def test_named_regions_are_each_collected(moto):
         "eu-west-1"]
     assert {r.region for r in inv.resources if r.kind == "vpc"} == {"eu-west-1", "us-east-1"}
     assert inv.gaps == []
+
+
+#: every boto3 client the loaders call
+_CLIENTS = ("organizations", "iam", "s3", "s3control", "kms", "ec2", "rds", "lambda", "glue", "sagemaker",
+            "stepfunctions", "secretsmanager", "dynamodb", "cloudtrail", "lakeformation", "sts")
+
+
+def test_gap_api_is_the_aws_operation_name_not_a_recased_method_name():
+    from botocore.exceptions import ReadTimeoutError
+
+    ctx, stub = _ctx("rds")
+    stub.add_client_error("describe_db_clusters", service_error_code="AccessDenied", http_status_code=403)
+    assert ctx.paginate("rds", "describe_db_clusters", "DBClusters") is None
+    cli = ctx.client("rds")
+
+    def timeout(**_):  # a BotoCoreError takes the other path through Context
+        raise ReadTimeoutError(endpoint_url="https://rds.us-east-1.amazonaws.com")
+
+    cli.describe_db_snapshot_attributes = timeout
+    assert ctx.call("rds", "describe_db_snapshot_attributes", DBSnapshotIdentifier="s") is None
+    assert [(g.api, g.error_code) for g in ctx.gaps] == [("DescribeDBClusters", "AccessDenied"),
+                                                          ("DescribeDBSnapshotAttributes", "ReadTimeoutError")]
+    model = cli.meta.service_model
+    assert [model.operation_model(g.api).name for g in ctx.gaps] == [g.api for g in ctx.gaps]
+
+
+def test_operation_name_is_botocores_for_every_operation_the_clients_have():
+    from botocore import xform_name
+    from botocore.session import get_session
+
+    from iamreach.loaders.aws._common import operation_name
+
+    recased = 0
+    for service in _CLIENTS:
+        for op in get_session().get_service_model(service).operation_names:
+            assert operation_name(service, xform_name(op)) == op, (service, op)
+            recased += "".join(p.capitalize() for p in xform_name(op).split("_")) != op
+    assert recased > 50  # DescribeDBClusters, GetKeyPolicy... what re-casing the method name got wrong
+    assert operation_name("rds", "describe_db_cluster_snapshot_attributes") == "DescribeDBClusterSnapshotAttributes"
+
+
+def test_every_loader_call_that_fails_is_recorded_under_its_operation_name():
+    """Every call of every service's ``collect`` denied: each gap names the operation botocore sent."""
+    from botocore.awsrequest import AWSResponse
+
+    sent: list[tuple[str, str]] = []
+
+    def deny(model, **_):
+        sent.append((model.service_model.service_name, model.name))
+        return AWSResponse("https://example.invalid", 403, {}, None), {
+            "Error": {"Code": "AccessDenied", "Message": "denied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    gaps = []
+    for name in SERVICES:
+        session = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+        session.events.register("before-call", deny)
+        ctx = Context(session=session, account="111122223333", region="us-east-1",
+                      config=Config(retries={"mode": "standard", "max_attempts": 1}),
+                      global_service=name in GLOBAL_SERVICES)
+        service_module(name).collect(ctx)
+        gaps.extend(ctx.gaps)
+    assert len(sent) >= len(SERVICES) and len(gaps) == len(sent)
+    assert sorted(g.api for g in gaps) == sorted(op for _, op in sent)
+    assert {"DescribeDBInstances", "DescribeDBClusters", "DescribeDBSnapshots", "DescribeDBClusterSnapshots",
+            "GetAccountAuthorizationDetails", "ListKeys", "DescribeOrganization"} <= {g.api for g in gaps}

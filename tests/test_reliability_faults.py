@@ -144,7 +144,7 @@ def test_throttling_storm_is_retried_and_leaves_gaps_only_where_retries_ran_out(
     _only_output(tmp_path, out)
     inv = snapshot.load(out)
     assert rescued >= 5, "the storm must have hit calls that a retry rescued"
-    assert failed == Counter({(synthetic, "us-east-1", "kms", "listkeys", "error:ThrottlingException"): 1})
+    assert failed == Counter({(synthetic, "us-east-1", "kms", "ListKeys", "error:ThrottlingException"): 1})
     assert gap_counter(inv.gaps) == failed
     _assert_unknown(demo, out, inv)
 
@@ -215,7 +215,7 @@ def test_member_whose_role_cannot_be_assumed(demo, tmp_path):
     assert proc.returncode == 0, proc.stderr
     _only_output(tmp_path, out)
     inv = snapshot.load(out)
-    assert failed == Counter({(synthetic, None, "sts", "assumerole", "error:AccessDenied"): 1})
+    assert failed == Counter({(synthetic, None, "sts", "AssumeRole", "error:AccessDenied"): 1})
     assert gap_counter(inv.gaps) == failed
     (gap,) = inv.gaps
     assert gap.resource == f"arn:aws:iam::{synthetic}:role/OrganizationAccountAccessRole"
@@ -254,7 +254,7 @@ def test_service_the_endpoint_does_not_implement(demo, tmp_path):
     assert proc.returncode == 0, proc.stderr
     _only_output(tmp_path, out)
     inv = snapshot.load(out)
-    assert {(s, o) for _, _, s, o, _ in failed} == {("lakeformation", "listpermissions")}
+    assert {(s, o) for _, _, s, o, _ in failed} == {("lakeformation", "ListPermissions")}
     assert sum(failed.values()) == 3  # one per account
     assert gap_counter(inv.gaps) == failed
     _assert_unknown(demo, out, inv)
@@ -271,7 +271,7 @@ def test_denied_listing_cannot_make_a_store_disappear(demo, tmp_path):
         failed = proxy.failed_calls()
     assert proc.returncode == 0, proc.stderr
     inv = snapshot.load(out)
-    assert failed == Counter({(server.org.production, None, "s3", "listbuckets", "error:AccessDenied"): 1})
+    assert failed == Counter({(server.org.production, None, "s3", "ListBuckets", "error:AccessDenied"): 1})
     assert gap_counter(inv.gaps) == failed
     assert demo["claims"] not in {r.arn for r in inv.resources}
     _assert_unknown(demo, out, inv)

@@ -12,6 +12,7 @@ and shared by the ``normalize`` functions.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import urllib.parse
@@ -26,6 +27,7 @@ from iamreach.inventory import Gap
 __all__ = [
     "ABSENT",
     "Context",
+    "operation_name",
     "tags_dict",
     "parse_document",
     "arn_account",
@@ -96,7 +98,7 @@ class Context:
         except ClientError as exc:
             return self._failed(service, api, exc, resource, absent)
         except (BotoCoreError, ResponseParserError) as exc:
-            self.gap(service, _op_name(api), type(exc).__name__, str(exc), resource)
+            self.gap(service, self.operation(service, api), type(exc).__name__, str(exc), resource)
             return None
         resp.pop("ResponseMetadata", None)
         return resp
@@ -113,7 +115,7 @@ class Context:
             res = self._failed(service, api, exc, resource, absent)
             return [] if res is ABSENT else None
         except (BotoCoreError, ResponseParserError) as exc:
-            self.gap(service, _op_name(api), type(exc).__name__, str(exc), resource)
+            self.gap(service, self.operation(service, api), type(exc).__name__, str(exc), resource)
             return None
 
     def paginate(self, service: str, api: str, key: str, *, resource: str | None = None,
@@ -131,8 +133,17 @@ class Context:
                    or "Unknown")
         if code in absent:
             return ABSENT
-        self.gap(service, _op_name(api), code, err.get("Message") or str(exc), resource)
+        self.gap(service, self.operation(service, api), code, err.get("Message") or str(exc), resource)
         return None
+
+    def operation(self, service: str, api: str) -> str:
+        """The AWS operation name of boto3 method ``api`` of ``service``, as recorded in gaps.
+
+        The client's own mapping when the client exists, else :func:`operation_name`.
+        """
+        cli = self._clients.get(service)
+        name = cli.meta.method_to_api_mapping.get(api) if cli is not None else None
+        return name or operation_name(service, api)
 
 
 def _strip_account_host_prefix(cli: Any, account: str) -> None:
@@ -146,9 +157,36 @@ def _strip_account_host_prefix(cli: Any, account: str) -> None:
     cli.meta.events.register("before-send.s3-control", rewrite)
 
 
-def _op_name(api: str) -> str:
-    """``get_bucket_policy`` -> ``GetBucketPolicy`` (the IAM action spelling)."""
-    return "".join(part.capitalize() for part in api.split("_"))
+@functools.cache
+def _operation_names(service: str) -> dict[str, str]:
+    """boto3 method name -> operation name for every operation of ``service``'s botocore model."""
+    from botocore import xform_name
+    from botocore.session import get_session
+
+    model = get_session().get_service_model(service)
+    return {xform_name(op): op for op in model.operation_names}
+
+
+def operation_name(service: str, api: str) -> str:
+    """The AWS operation name (botocore's, the IAM action's spelling) of a boto3 method.
+
+    boto3 method names are the operation names in snake_case, which loses their capitals
+    (``DescribeDBClusters`` -> ``describe_db_clusters``), so the name is looked up in botocore's
+    service model, not rebuilt from the method name. A method the model does not know (or a
+    service botocore does not have) falls back to capitalizing each word.
+
+    Examples
+    --------
+    >>> operation_name("rds", "describe_db_clusters"), operation_name("s3", "get_bucket_policy")
+    ('DescribeDBClusters', 'GetBucketPolicy')
+    >>> operation_name("rds", "describe_db_snapshot_attributes")
+    'DescribeDBSnapshotAttributes'
+    """
+    try:
+        name = _operation_names(service).get(api)
+    except BotoCoreError:  # UnknownServiceError, DataNotFoundError
+        name = None
+    return name or "".join(part.capitalize() for part in api.split("_"))
 
 
 def _one_line(message: str | None) -> str | None:
