@@ -99,3 +99,32 @@ def test_bad_arguments_exit_2(tmp_path):
     assert proc.returncode == 2
     assert "missing.json.gz" in proc.stderr
     assert not (tmp_path / "x.json.gz").exists()
+
+
+def test_output_is_exactly_what_snapshot_save_writes_and_is_deterministic(gen, tmp_path):
+    """``--size S --seed 1`` twice: the same bytes, and they are snapshot.save's bytes of generate()."""
+    script = str(ROOT / "benchmarks" / "generate.py")
+    outs = [tmp_path / "one.json.gz", tmp_path / "two.json.gz", tmp_path / "plain.json"]
+    for out in outs:
+        proc = subprocess.run([sys.executable, script, "--size", "S", "--seed", "1", "-o", str(out)],
+                              capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 0, proc.stderr
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    inv = gen.generate(gen.SIZES["S"], seed=1)
+    saved = tmp_path / "saved.json.gz"
+    snapshot.save(inv, saved, collected_at=gen.COLLECTED_AT)
+    assert outs[0].read_bytes() == saved.read_bytes()
+    assert outs[2].read_bytes() == snapshot.dumps(inv, collected_at=gen.COLLECTED_AT)
+    loaded, header = snapshot.loads(outs[0].read_bytes())
+    assert header["collected_at"] == gen.COLLECTED_AT
+    assert snapshot.dumps(loaded, collected_at=gen.COLLECTED_AT) == outs[2].read_bytes()
+
+
+def test_full_aws_access_is_attached_at_every_level(gen):
+    """As AWS does: the root, every OU and every account carry FullAWSAccess (an SCP level without an
+    Allow would deny everything below it)."""
+    inv = gen.generate(gen.SizeSpec("custom", 6, 600, 600), seed=1)
+    (full,) = [p for p in inv.org_policies if p.name == "FullAWSAccess"]
+    levels = {u["id"] for u in inv.organization.units} | {a.id for a in inv.accounts}
+    assert set(full.targets) == levels
+    assert all(set(a.ou_path) <= levels for a in inv.accounts)
