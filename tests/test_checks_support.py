@@ -115,3 +115,25 @@ def test_kit_inherits_account_labels_and_follows_contract():
     k.edge(r, b, "reads", actions=("s3:GetObject",))
     (_, _, data), = k.G.edges(data=True)
     assert set(data) == {"kind", "decision", "conditions", "actions", "ports", "method", "reason", "evidence"}
+
+
+def test_environments_classify_nodes_and_named_principals():
+    """The one synthetic / production classification the cross-environment checks share."""
+    from iamreach.analyses.checks._common import environments
+
+    k = Kit()
+    k.account(SYN, "synthetic", ou_path=("r-1", "ou-syn"))
+    k.account(OTHER, "synthetic")  # outside the organization tree
+    k.account(PROD, "production")
+    b = k.bucket("phi-data", PROD, "phi")
+    stray = k.role("labelled-synthetic", PROD, "synthetic")
+    env = environments(k.G)
+    assert (env.synthetic, env.production) == ({SYN, OTHER}, {PROD})
+    assert env.is_production(b) and not env.is_synthetic(b)
+    assert env.is_synthetic(stray) and env.is_production(stray)  # its own label and its account's
+    # principals a policy names need not be nodes: the account comes from the value itself
+    assert env.names_synthetic(f"arn:aws:iam::{SYN}:role/not-a-node") and env.names_synthetic(SYN)
+    assert env.names_synthetic(stray) and not env.names_synthetic(f"arn:aws:iam::{PROD}:role/x")
+    assert not env.names_synthetic("*") and not env.names_synthetic("")
+    assert env.synthetic_in_org() == [SYN]
+    assert env.holds(b, "phi") and env.accounts("phi") == frozenset()

@@ -347,3 +347,80 @@ def principal_closure(G: Any, start: Iterable[str], max_hops: int = 6) -> dict[s
             break
         frontier = nxt
     return found
+
+
+class Environments:
+    """The synthetic / production split of a graph: which accounts, nodes and principals are on which side.
+
+    Built once per check by :func:`environments`; the account sets are computed once.
+
+    Attributes
+    ----------
+    G : networkx.MultiDiGraph
+        The graph.
+    synthetic, production : frozenset of str
+        Ids of the accounts whose account node carries the label.
+    """
+
+    __slots__ = ("G", "synthetic", "production")
+
+    def __init__(self, G: Any) -> None:
+        self.G = G
+        self.synthetic = frozenset(accounts_labelled(G, "synthetic"))
+        self.production = frozenset(accounts_labelled(G, "production"))
+
+    def accounts(self, label: str) -> frozenset[str]:
+        """Ids of the accounts labelled ``label``."""
+        if label == "synthetic":
+            return self.synthetic
+        if label == "production":
+            return self.production
+        return frozenset(accounts_labelled(self.G, label))
+
+    def holds(self, n: str, label: str) -> bool:
+        """Node ``n`` carries ``label`` or sits in an account that does (:func:`labelled_or_in`)."""
+        return labelled_or_in(self.G, n, label, self.accounts(label))
+
+    def is_synthetic(self, n: str) -> bool:
+        """Node ``n`` is labelled synthetic or sits in a synthetic account."""
+        return self.holds(n, "synthetic")
+
+    def is_production(self, n: str) -> bool:
+        """Node ``n`` is labelled production or sits in a production account."""
+        return self.holds(n, "production")
+
+    def names_synthetic(self, principal: str) -> bool:
+        """A principal value (node id, ARN, account id) labelled synthetic or of a synthetic account.
+
+        Unlike :meth:`is_synthetic`, the account is read from the value itself, so principals a
+        policy names that are not nodes of the graph are classified too.
+        """
+        acct = arn_account(principal)
+        return has_label(self.G, principal, "synthetic") or (acct is not None and acct in self.synthetic)
+
+    def synthetic_in_org(self) -> list[str]:
+        """Sorted synthetic accounts placed in the organization tree (what ``aws:PrincipalOrgID`` admits)."""
+        accounts = self.G.graph.get("accounts", {})
+        return sorted(a for a in self.synthetic if (accounts.get(a) or {}).get("ou_path"))
+
+
+def environments(G: Any) -> Environments:
+    """The synthetic / production classification every cross-environment check opens with.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("arn:aws:iam::111111111111:root", kind="account", account="111111111111",
+    ...            labels=frozenset({"synthetic"}))
+    >>> G.add_node("arn:aws:s3:::phi", kind="s3_bucket", account="222222222222", labels=frozenset({"production"}))
+    >>> env = environments(G)
+    >>> sorted(env.synthetic), env.is_production("arn:aws:s3:::phi")
+    (['111111111111'], True)
+    >>> env.names_synthetic("arn:aws:iam::111111111111:role/etl"), env.names_synthetic("222222222222")
+    (True, False)
+    """
+    return Environments(G)
+
+
+__all__ += ["Environments", "environments"]

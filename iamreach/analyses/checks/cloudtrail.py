@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
+    Environments,
     account_root,
-    accounts_labelled,
     as_list,
     attributes,
+    environments,
     has_label,
-    labelled_or_in,
     node_attrs,
     nodes,
     out_edges,
@@ -88,8 +88,7 @@ def trail_selects(attrs: dict, rtype: str, probe: str) -> bool:
             or _advanced_selects(attrs.get("advanced_event_selectors") or [], rtype, probe))
 
 
-def _accounts_of_interest(G: Any) -> dict[str, list[str]]:
-    synthetic = accounts_labelled(G, "synthetic")
+def _accounts_of_interest(G: Any, env: Environments) -> dict[str, list[str]]:
     why: dict[str, list[str]] = defaultdict(list)
     for n, d in G.nodes(data=True):
         acct = d.get("account")
@@ -98,12 +97,12 @@ def _accounts_of_interest(G: Any) -> dict[str, list[str]]:
         kind = str(d.get("kind"))
         if kind in {k.value for k in DATA_STORE_KINDS} and "phi" in (d.get("labels") or ()):
             why[acct].append(f"PHI store {n}")
-        elif kind in {k.value for k in COMPUTE_KINDS} and labelled_or_in(G, n, "synthetic", synthetic):
+        elif kind in {k.value for k in COMPUTE_KINDS} and env.is_synthetic(n):
             why[acct].append(f"synthetic workload {n}")
     return {a: sorted(v) for a, v in sorted(why.items())}
 
 
-def _data_lambdas(G: Any, account: str, synthetic: set[str]) -> list[str]:
+def _data_lambdas(G: Any, account: str, env: Environments) -> list[str]:
     """Functions in ``account`` that move data: synthetic ones, and ones whose role reads or writes a store."""
     stores = {k.value for k in DATA_STORE_KINDS}
     out = []
@@ -112,7 +111,7 @@ def _data_lambdas(G: Any, account: str, synthetic: set[str]) -> list[str]:
             continue
         moves = any(str(node_attrs(G, v).get("kind")) in stores
                     for role in roles_of(G, fn) for _, v, _, _ in out_edges(G, role, ("reads", "writes")))
-        if moves or labelled_or_in(G, fn, "synthetic", synthetic):
+        if moves or env.is_synthetic(fn):
             out.append(fn)
     return out
 
@@ -159,9 +158,9 @@ _SELECTOR_SNIPPET = {
 )
 def cloudtrail_gaps(G: Any, config: Any) -> Iterator[Finding]:
     meta = cloudtrail_gaps.meta
-    synthetic = accounts_labelled(G, "synthetic")
+    env = environments(G)
     trails = nodes(G, "cloudtrail_trail")
-    for account, reasons in _accounts_of_interest(G).items():
+    for account, reasons in _accounts_of_interest(G, env).items():
         applicable = _trails_for(G, account, trails)
         gaps = _cloudtrail_gaps(G, account)
         status = "unknown" if gaps else "fail"
@@ -183,11 +182,11 @@ def cloudtrail_gaps(G: Any, config: Any) -> Iterator[Finding]:
                            "detail": f"multi_region={attributes(G, t).get('multi_region')}, "
                                      f"is_logging={attributes(G, t).get('is_logging')}"} for t in applicable],
             )
-        yield from _data_events(G, meta, account, logging, status, gaps, synthetic)
+        yield from _data_events(G, meta, account, logging, status, gaps, env)
 
 
 def _data_events(G: Any, meta: Any, account: str, logging: list[str], status: str, gaps: list[dict],
-                 synthetic: set[str]) -> Iterator[Finding]:
+                 env: Environments) -> Iterator[Finding]:
     names = ", ".join(logging) or "none"
     for bucket in nodes(G, "s3_bucket", label="phi"):
         if node_attrs(G, bucket).get("account") != account:
@@ -203,13 +202,13 @@ def _data_events(G: Any, meta: Any, account: str, logging: list[str], status: st
             snippet=snippet(_SELECTOR_SNIPPET["AdvancedEventSelectors"][0]),
             gaps=gaps, key=("s3-data-events",),
         )
-    for fn in _data_lambdas(G, account, synthetic):
+    for fn in _data_lambdas(G, account, env):
         if any(trail_selects(attributes(G, t), LAMBDA_FUNCTION, fn) for t in logging):
             continue
         yield meta.finding(
             status=status, resource=fn, account=account,
             message=(f"No logging trail records Lambda data events (Invoke) for function {fn}, which "
-                     f"{'is a synthetic workload' if has_label(G, fn, 'synthetic') or account in synthetic else 'moves data'}"
+                     f"{'is a synthetic workload' if has_label(G, fn, 'synthetic') or account in env.synthetic else 'moves data'}"
                      f" (logging trails: {names})"),
             remediation=(f"Add an advanced event selector for {LAMBDA_FUNCTION} data events covering {fn} "
                          "to a logging trail"),

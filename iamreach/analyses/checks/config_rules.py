@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
+    Environments,
     as_list,
     attributes,
     aws_principals,
-    labelled_or_in,
+    environments,
     node_attrs,
     nodes,
     record,
@@ -43,8 +43,8 @@ def _scope(config: Any) -> str:
     return scope
 
 
-def _in_scope(G: Any, n: str, scope: str, accounts: dict[str, set[str]]) -> bool:
-    return scope == "all" or labelled_or_in(G, n, scope, accounts[scope])
+def _in_scope(n: str, scope: str, env: Environments) -> bool:
+    return scope == "all" or env.holds(n, scope)
 
 
 def _covers_port(rule: dict, port: int) -> bool:
@@ -59,9 +59,9 @@ def _covers_port(rule: dict, port: int) -> bool:
     return int(lo) <= port <= int(hi)
 
 
-def _ssh(G: Any, meta: Any, scope: str, accounts: dict[str, set[str]]) -> Iterator[Finding]:
+def _ssh(G: Any, meta: Any, scope: str, env: Environments) -> Iterator[Finding]:
     for sg in nodes(G, "security_group"):
-        if not _in_scope(G, sg, scope, accounts):
+        if not _in_scope(sg, scope, env):
             continue
         attrs = attributes(G, sg)
         for rule in attrs.get("ingress") or ():
@@ -95,9 +95,9 @@ def _bpa(G: Any, bucket: str) -> dict:
     return flags
 
 
-def _public_write(G: Any, meta: Any, scope: str, accounts: dict[str, set[str]]) -> Iterator[Finding]:
+def _public_write(G: Any, meta: Any, scope: str, env: Environments) -> Iterator[Finding]:
     for bucket in nodes(G, "s3_bucket"):
-        if not _in_scope(G, bucket, scope, accounts):
+        if not _in_scope(bucket, scope, env):
             continue
         account = node_attrs(G, bucket).get("account")
         bpa = _bpa(G, bucket)
@@ -153,6 +153,6 @@ def _public_write(G: Any, meta: Any, scope: str, accounts: dict[str, set[str]]) 
 def config_rule_equivalents(G: Any, config: Any) -> Iterator[Finding]:
     meta = config_rule_equivalents.meta
     scope = _scope(config)
-    accounts = {s: accounts_labelled(G, s) for s in ("synthetic", "production")}
-    yield from _ssh(G, meta, scope, accounts)
-    yield from _public_write(G, meta, scope, accounts)
+    env = environments(G)
+    yield from _ssh(G, meta, scope, env)
+    yield from _public_write(G, meta, scope, env)

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
     action_covers,
     edge_fix,
-    labelled_or_in,
+    environments,
     node_attrs,
     nodes,
     out_edges,
@@ -60,17 +59,16 @@ def _is_data_edge(data: dict) -> bool:
 )
 def workload_role_database_access(G: Any, config: Any) -> Iterator[Finding]:
     meta = workload_role_database_access.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
+    env = environments(G)
     role_workloads: dict[str, list[str]] = defaultdict(list)
     for w in nodes(G, {k.value for k in COMPUTE_KINDS}):
-        if labelled_or_in(G, w, "synthetic", synthetic):
+        if env.is_synthetic(w):
             for role in roles_of(G, w):
                 role_workloads[role].append(w)
     for role, workloads in sorted(role_workloads.items()):
         for u, v, _, data in out_edges(G, role, ("reads", "administers")):
             target_kind = str(node_attrs(G, v).get("kind"))
-            if target_kind not in DATABASE_KINDS or not labelled_or_in(G, v, "production", production):
+            if target_kind not in DATABASE_KINDS or not env.is_production(v):
                 continue
             if not _is_data_edge(data):
                 continue

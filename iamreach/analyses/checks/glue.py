@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
+    Environments,
     attributes,
-    labelled_or_in,
+    environments,
     node_attrs,
     nodes,
 )
@@ -29,10 +29,10 @@ def normalize_host(host: str | None) -> str:
     return h.replace(".cluster-ro-", ".cluster-")
 
 
-def _endpoints(G: Any, production: set[str]) -> dict[str, list[str]]:
+def _endpoints(G: Any, env: Environments) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for db in nodes(G, ("rds_instance", "rds_cluster")):
-        if not labelled_or_in(G, db, "production", production):
+        if not env.is_production(db):
             continue
         attrs = attributes(G, db)
         for host in (attrs.get("endpoint"), attrs.get("reader_endpoint")):
@@ -55,9 +55,8 @@ def _endpoints(G: Any, production: set[str]) -> dict[str, list[str]]:
 )
 def glue_jdbc_to_production(G: Any, config: Any) -> Iterator[Finding]:
     meta = glue_jdbc_to_production.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
-    endpoints = _endpoints(G, production)
+    env = environments(G)
+    endpoints = _endpoints(G, env)
     if not endpoints:
         return
     jobs_by_conn: dict[tuple[str | None, str], list[str]] = defaultdict(list)
@@ -66,7 +65,7 @@ def glue_jdbc_to_production(G: Any, config: Any) -> Iterator[Finding]:
         for name in attributes(G, job).get("connections") or ():
             jobs_by_conn[(acct, str(name))].append(job)
     for conn in nodes(G, "glue_connection"):
-        if not labelled_or_in(G, conn, "synthetic", synthetic):
+        if not env.is_synthetic(conn):
             continue
         attrs = attributes(G, conn)
         dbs = endpoints.get(normalize_host(attrs.get("host")))

@@ -15,7 +15,7 @@ from typing import Any
 
 from iamreach.analyses.checks._common import (
     account_root,
-    accounts_labelled,
+    environments,
     gaps_matching,
     has_label,
     node_attrs,
@@ -149,8 +149,8 @@ def _context(G: Any, principal: str, account: str, resource_account: str) -> dic
 def scp_guardrail(G: Any, config: Any) -> Iterator[Finding]:
     meta = scp_guardrail.meta
     inv = G.graph.get("inventory")
-    synthetic = sorted(accounts_labelled(G, "synthetic"))
-    production = accounts_labelled(G, "production")
+    env = environments(G)
+    synthetic, production = sorted(env.synthetic), set(env.production)
     probes = _probes(G, production)
     if not synthetic or not probes:
         return

@@ -7,13 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
-    arn_account,
+    Environments,
     attributes,
     edge_fix,
-    has_label,
+    environments,
     in_edges,
-    labelled_or_in,
     node_attrs,
     nodes,
     out_edges,
@@ -68,14 +66,13 @@ def key_users(G: Any) -> dict[str, set[str]]:
 )
 def kms_cross_environment(G: Any, config: Any) -> Iterator[Finding]:
     meta = kms_cross_environment.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
+    env = environments(G)
     users = key_users(G)
     for key in nodes(G, "kms_key"):
         account = node_attrs(G, key).get("account")
         used = sorted(users.get(key, ()))
-        syn_users = [n for n in used if labelled_or_in(G, n, "synthetic", synthetic)]
-        prod_users = [n for n in used if labelled_or_in(G, n, "production", production)]
+        syn_users = [n for n in used if env.is_synthetic(n)]
+        prod_users = [n for n in used if env.is_production(n)]
         if syn_users and prod_users:
             yield meta.finding(
                 resource=key, account=account,
@@ -87,11 +84,11 @@ def kms_cross_environment(G: Any, config: Any) -> Iterator[Finding]:
                            "detail": f"encrypted with {key}"} for n in (*syn_users, *prod_users)],
                 key=("shared",),
             )
-        if not labelled_or_in(G, key, "production", production):
+        if not env.is_production(key):
             continue
         seen: set[str] = set()
         for u, v, _, data in in_edges(G, key, ("decrypts",)):
-            if not (has_label(G, u, "synthetic") or arn_account(u) in synthetic):
+            if not env.names_synthetic(u):
                 continue
             seen.add(u)
             yield meta.finding(
@@ -102,17 +99,17 @@ def kms_cross_environment(G: Any, config: Any) -> Iterator[Finding]:
                 paths=[Path((Hop.from_edge(u, v, data),))],
                 key=("decrypt", u),
             )
-        yield from _grants(G, meta, key, account, synthetic, seen)
+        yield from _grants(G, meta, key, account, env, seen)
 
 
-def _grants(G: Any, meta: Any, key: str, account: str | None, synthetic: set[str],
+def _grants(G: Any, meta: Any, key: str, account: str | None, env: Environments,
             seen: set[str]) -> Iterator[Finding]:
     for grant in attributes(G, key).get("grants") or ():
         grantee = str(grant.get("grantee_principal") or "")
         ops = [str(o) for o in grant.get("operations") or ()]
         if not any(o in ("Decrypt", "ReEncryptFrom", "CreateGrant") for o in ops):
             continue
-        if grantee in seen or not (has_label(G, grantee, "synthetic") or arn_account(grantee) in synthetic):
+        if grantee in seen or not env.names_synthetic(grantee):
             continue
         gid = str(grant.get("grant_id") or "")
         key_id = key.rsplit("/", 1)[-1]

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
     edge_fix,
-    labelled_or_in,
+    environments,
     node_attrs,
     nodes,
     out_edges,
@@ -39,14 +38,13 @@ _SOURCE_KINDS = {k.value for k in COMPUTE_KINDS} | {"glue_connection"}
 )
 def synthetic_network_access(G: Any, config: Any) -> Iterator[Finding]:
     meta = synthetic_network_access.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
+    env = environments(G)
     stores = {k.value for k in DATA_STORE_KINDS}
     for w in nodes(G, _SOURCE_KINDS):
-        if not labelled_or_in(G, w, "synthetic", synthetic):
+        if not env.is_synthetic(w):
             continue
         for u, v, _, data in out_edges(G, w, ("can_connect",)):
-            if str(node_attrs(G, v).get("kind")) not in stores or not labelled_or_in(G, v, "production", production):
+            if str(node_attrs(G, v).get("kind")) not in stores or not env.is_production(v):
                 continue
             ports = ", ".join(data.get("ports") or ()) or "some port"
             yield meta.finding(

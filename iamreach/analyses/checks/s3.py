@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
+    Environments,
     arn_account,
     as_list,
     aws_principals,
-    has_label,
-    labelled_or_in,
+    environments,
     node_attrs,
     nodes,
     record,
@@ -55,11 +54,12 @@ def org_wide(stmt: dict) -> bool:
     return bool(keys) and keys <= {"aws:principalorgid"}
 
 
-def synthetic_grantees(G: Any, stmt: dict, synthetic: set[str]) -> list[str]:
+def synthetic_grantees(env: Environments, stmt: dict) -> list[str]:
     """Who in the synthetic environment a statement's Principal (and Condition) names."""
+    synthetic = env.synthetic
     found = []
     cond_accts = condition_accounts(stmt)
-    in_org = sorted(a for a in synthetic if (G.graph.get("accounts", {}).get(a) or {}).get("ou_path"))
+    in_org = env.synthetic_in_org()
     for value in aws_principals(stmt):
         if value == "*":
             if not stmt.get("Condition"):
@@ -70,8 +70,7 @@ def synthetic_grantees(G: Any, stmt: dict, synthetic: set[str]) -> list[str]:
             elif cond_accts & synthetic:
                 found.append(f"* restricted to synthetic account(s) {', '.join(sorted(cond_accts & synthetic))}")
             continue
-        acct = arn_account(value)
-        if (value in G and has_label(G, value, "synthetic")) or (acct is not None and acct in synthetic):
+        if env.names_synthetic(value):
             found.append(value)
     principal = stmt.get("Principal")
     if isinstance(principal, dict) and principal.get("Service") and cond_accts & synthetic:
@@ -103,16 +102,15 @@ def _covers_objects(stmt: dict, bucket_arn: str) -> bool:
 )
 def bucket_policy_synthetic_read(G: Any, config: Any) -> Iterator[Finding]:
     meta = bucket_policy_synthetic_read.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
+    env = environments(G)
     for bucket in nodes(G, "s3_bucket"):
-        if not labelled_or_in(G, bucket, "production", production):
+        if not env.is_production(bucket):
             continue
         policy = getattr(record(G, bucket), "policy", None)
         for index, stmt in statements(policy):
             if not statement_grants(stmt, "s3:GetObject") or not _covers_objects(stmt, bucket):
                 continue
-            who = synthetic_grantees(G, stmt, synthetic)
+            who = synthetic_grantees(env, stmt)
             if not who:
                 continue
             where = sid_ref(stmt, index)

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
     attributes,
     edge_fix,
-    labelled_or_in,
+    environments,
     node_attrs,
     nodes,
     out_edges,
@@ -44,11 +43,10 @@ def _path(hops: tuple, last: tuple) -> Path:
 )
 def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
     meta = sagemaker_notebook_risks.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
+    env = environments(G)
     stores = {k.value for k in DATA_STORE_KINDS}
     for nb in nodes(G, "sagemaker_notebook"):
-        if not labelled_or_in(G, nb, "synthetic", synthetic):
+        if not env.is_synthetic(nb):
             continue
         account = node_attrs(G, nb).get("account")
         name = str(node_attrs(G, nb).get("name") or nb.rsplit("/", 1)[-1])
@@ -68,7 +66,7 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
                 kind = str(node_attrs(G, v).get("kind"))
                 if kind not in stores:
                     continue
-                if str(data.get("kind")) == "reads" and labelled_or_in(G, v, "production", production):
+                if str(data.get("kind")) == "reads" and env.is_production(v):
                     yield meta.finding(
                         resource=nb, account=account,
                         message=f"Synthetic SageMaker notebook {nb} can read production {kind} {v} as {u}",

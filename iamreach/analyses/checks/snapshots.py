@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
+    Environments,
     arn_account,
     attributes,
+    environments,
     has_label,
     in_edges,
-    labelled_or_in,
     node_attrs,
     nodes,
 )
@@ -68,15 +68,14 @@ def _evidence(snap: str, detail: str) -> dict:
 )
 def snapshot_exposure(G: Any, config: Any) -> Iterator[Finding]:
     meta = snapshot_exposure.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
+    env = environments(G)
     for snap in nodes(G, SNAPSHOT_KINDS):
         attrs = attributes(G, snap)
         kind = str(node_attrs(G, snap).get("kind"))
         account = node_attrs(G, snap).get("account")
         name = str(node_attrs(G, snap).get("name") or snap.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
-        if labelled_or_in(G, snap, "production", production):
-            yield from _shared(G, meta, snap, kind, name, account, attrs, synthetic)
+        if env.is_production(snap):
+            yield from _shared(G, meta, snap, kind, name, account, attrs, env)
         if _is_phi_snapshot(G, snap) and attrs.get("encrypted") is False:
             yield meta.finding(
                 resource=snap, account=account,
@@ -91,9 +90,9 @@ def snapshot_exposure(G: Any, config: Any) -> Iterator[Finding]:
 
 
 def _shared(G: Any, meta: Any, snap: str, kind: str, name: str, account: str | None, attrs: dict,
-            synthetic: set[str]) -> Iterator[Finding]:
+            env: Environments) -> Iterator[Finding]:
     shared = sorted(str(a) for a in attrs.get("shared_accounts") or ())
-    bad = [a for a in shared if a == "all" or a in synthetic]
+    bad = [a for a in shared if a == "all" or a in env.synthetic]
     if bad:
         who = "everyone (public)" if "all" in bad else f"synthetic account(s) {', '.join(bad)}"
         yield meta.finding(
@@ -108,7 +107,7 @@ def _shared(G: Any, meta: Any, snap: str, kind: str, name: str, account: str | N
         acct = arn_account(u)
         if acct in flagged or "all" in flagged:
             continue
-        if not (has_label(G, u, "synthetic") or acct in synthetic):
+        if not env.names_synthetic(u):
             continue
         yield meta.finding(
             resource=snap, account=account,

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from iamreach.analyses.checks._common import (
-    accounts_labelled,
+    Environments,
     arn_account,
     aws_principals,
+    environments,
     has_label,
-    labelled_or_in,
     node_attrs,
     nodes,
     record,
@@ -47,22 +47,21 @@ def _condition_keys(stmt: dict) -> set[str]:
     return {str(k).lower() for block in cond.values() if isinstance(block, dict) for k in block}
 
 
-def _grantees(G: Any, stmt: dict, synthetic: set[str], role_account: str | None) -> list[tuple[str, bool]]:
+def _grantees(env: Environments, stmt: dict, role_account: str | None) -> list[tuple[str, bool]]:
     """(principal, is-whole-account) pairs of the synthetic environment a trust statement names."""
     out = []
-    in_org = sorted(a for a in synthetic if (G.graph.get("accounts", {}).get(a) or {}).get("ou_path"))
+    in_org = env.synthetic_in_org()
     for value in aws_principals(stmt):
         if value == "*":
-            accts = condition_accounts(stmt) & synthetic
+            accts = condition_accounts(stmt) & env.synthetic
             if not stmt.get("Condition") or accts:
                 out.append((f"* ({', '.join(sorted(accts)) or 'any account'})", True))
             elif org_wide(stmt) and in_org:
                 out.append((f"* in the organization (including {', '.join(in_org)})", True))
             continue
-        acct = arn_account(value)
-        if acct == role_account and not has_label(G, value, "synthetic"):
+        if arn_account(value) == role_account and not has_label(env.G, value, "synthetic"):
             continue
-        if (value in G and has_label(G, value, "synthetic")) or (acct is not None and acct in synthetic):
+        if env.names_synthetic(value):
             out.append((value, is_account_root(value)))
     return sorted(set(out))
 
@@ -83,17 +82,16 @@ def _grantees(G: Any, stmt: dict, synthetic: set[str], role_account: str | None)
 )
 def synthetic_trust(G: Any, config: Any) -> Iterator[Finding]:
     meta = synthetic_trust.meta
-    synthetic = accounts_labelled(G, "synthetic")
-    production = accounts_labelled(G, "production")
+    env = environments(G)
     for role in nodes(G, "role"):
-        if not labelled_or_in(G, role, "production", production):
+        if not env.is_production(role):
             continue
         account = node_attrs(G, role).get("account")
         trust = getattr(record(G, role), "trust_policy", None)
         for index, stmt in statements(trust):
             if not any(statement_grants(stmt, a) for a in ("sts:AssumeRole", "sts:TagSession")):
                 continue
-            grantees = _grantees(G, stmt, synthetic, account)
+            grantees = _grantees(env, stmt, account)
             if not grantees:
                 continue
             narrowed = bool(_condition_keys(stmt) & NARROWING_KEYS)
