@@ -88,6 +88,7 @@ class ActionCatalog:
         self._applies: dict[str, dict[str, tuple[bool | None, str | None, str, str]]] = {}
         self._type_index: dict[str, tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]] = {}
         self._classified: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._wanted: dict[str, frozenset[str]] = {}
 
     # -- basic lookups ------------------------------------------------------------------------
     def services(self) -> tuple[str, ...]:
@@ -228,34 +229,37 @@ class ActionCatalog:
             per_action = self._applies[action_lower] = {}
         hit = per_action.get(resource)
         if hit is None:
-            applies, note, effective = self._compute_applicability(action_lower, resource)
-            hit = (applies, note, effective, self.canonical(action_lower))
+            hit = self.check(action_lower, resource)
             if len(per_action) > 20_000:
                 per_action.clear()
             per_action[resource] = hit
         return hit
 
-    def _compute_applicability(self, action_lower: str, resource: str) -> tuple[bool | None, str | None, str]:
-        info = self.lookup(action_lower)
-        if info is not None and not info.resource_types and resource != "*":
-            note = f'{info.name} supports no resource-level permissions: evaluated against resource "*"'
-            return True, note, "*"
-        applies, note = self._applies_to(action_lower, resource)
-        return applies, note, resource
-
-    def _applies_to(self, action_lower: str, resource: str) -> tuple[bool | None, str | None]:
+    def check(self, action_lower: str, resource: str) -> tuple[bool | None, str | None, str, str]:
+        """:meth:`applicability` without its cache (for callers that cache a larger answer)."""
         info = self.lookup(action_lower)
         if info is None:
-            return None, f"{action_lower} is not in the action catalogue ({self.source}); resource type not checked"
-        if resource == "*":
-            return True, None
+            note = f"{action_lower} is not in the action catalogue ({self.source}); resource type not checked"
+            return None, note, resource, action_lower
+        name = info.name
         if not info.resource_types:
-            return True, None
+            if resource != "*":
+                return True, f'{name} supports no resource-level permissions: evaluated against resource "*"', "*", name
+            return True, None, resource, name
+        if resource == "*":
+            return True, None, resource, name
+        applies, note = self._classified_applies(action_lower, info, resource)
+        return applies, note, resource, name
+
+    def _classified_applies(self, action_lower: str, info: ActionInfo, resource: str) -> tuple[bool | None, str | None]:
+        """Whether ``resource`` (an ARN, not ``"*"``) is of a type ``info`` (with resource types) applies to."""
+        wanted = self._wanted.get(action_lower)
+        if wanted is None:
+            wanted = self._wanted[action_lower] = frozenset(rt.name for rt in info.resource_types)
         prefix = action_lower.partition(":")[0]
-        wanted = {rt.name for rt in info.resource_types}
         found = self.classify(prefix, resource)
         if found:
-            if wanted.intersection(found):
+            if not wanted.isdisjoint(found):
                 return True, None
             return False, f"{info.name} does not apply to resource type {' / '.join(found)}"
         arn = parse_arn(resource)

@@ -36,11 +36,9 @@ from typing import Any
 
 from iamreach.errors import PolicyError
 from iamreach.graph.policy.variables import (
-    ABSENT,
     LITERAL,
     MISSING,
     TEXT,
-    UNKNOWN,
     VARIABLE,
     Context,
     parse_template,
@@ -82,6 +80,9 @@ _op("Null", "Null")
 OPERATORS: tuple[str, ...] = tuple(sorted(v[0] for v in _OPS.values()))
 
 _SCALAR = (str, int, float, bool)
+_MULTI_TYPES = (list, tuple, set, frozenset)  # context values that hold several values
+_MULTI = frozenset(_MULTI_TYPES)
+_NOT_NULL = object()  # Clause._null of every operator but Null
 
 
 def _parse_number(value: Any) -> float | None:
@@ -193,10 +194,12 @@ class Clause:
         "_dynamic",
         "_test",
         "_null",
+        "_absent",
     )
 
     def __init__(self) -> None:
-        self._null: bool | None = None
+        self._null: Any = _NOT_NULL
+        self._absent = False
 
     def __repr__(self) -> str:
         return f"Clause({self.operator!r}, {self.key!r}, {list(self.values)!r})"
@@ -204,29 +207,32 @@ class Clause:
     # -- evaluation ---------------------------------------------------------------------------
     def evaluate(self, ctx: Context) -> bool | None:
         """True / False / None (unknown)."""
-        state, value = ctx.get(self.key_lower)
-        if self.family == "Null":
-            if state == UNKNOWN:
+        key = self.key_lower
+        value = ctx.values.get(key, MISSING)
+        if value is MISSING:
+            if ctx.unknown and key not in ctx.known:
                 return None
+            value = None  # absent
+        if self._null is not _NOT_NULL:  # the Null operator
             if self._null is None:
                 return True
-            absent = state == ABSENT or value is None
-            return absent if self._null else not absent
-        if state == UNKNOWN:
-            return None
-        if state == ABSENT or value is None:
-            if self.if_exists:
-                return True
-            if self.qualifier == "forallvalues":
-                return True
-            if self.qualifier == "foranyvalue":
-                return False
-            return self.negated
-        items = list(value) if isinstance(value, list | tuple | set | frozenset) else [value]
+            return (value is None) if self._null else (value is not None)
+        if value is None:
+            return self._absent
         compiled = self._compiled if not self._dynamic else self._resolve(ctx)
         if compiled is None:
             return None
         test = self._test
+        cls = value.__class__
+        if cls is str or (cls not in _MULTI and not isinstance(value, _MULTI_TYPES)):
+            if self.qualifier is None:  # one value: the common case
+                r = test(value, compiled)
+                if r is None:
+                    return None
+                return (not r) if self.negated else bool(r)
+            items: Any = (value,)
+        else:
+            items = value
         negated = self.negated
         if self.qualifier is None:
             # A single-valued operator over a (possibly multi-valued) key: any context value matching
@@ -426,6 +432,9 @@ def compile_clause(operator: str, key: str, raw: Any, *, variables: bool, field:
     c.qualifier = qualifier
     c._dynamic = False
     c._test = _TESTS.get(family)  # type: ignore[assignment]
+    # The answer when the key is absent (documented): ...IfExists and ForAllValues: true,
+    # ForAnyValue: false, negated operators true, positive ones false.
+    c._absent = True if if_exists or qualifier == "forallvalues" else False if qualifier == "foranyvalue" else negated
     where = f"{field}.{key}"
     if family == "Null":
         flags = set()

@@ -320,7 +320,10 @@ class Statement:
 
     def matches_action(self, action: str) -> bool:
         """Whether the statement's Action / NotAction covers ``action`` (case-insensitive)."""
-        a = action.lower()
+        return self.matches_action_lower(action.lower())
+
+    def matches_action_lower(self, a: str) -> bool:
+        """:meth:`matches_action` for an action already in lower case."""
         hit = a in self._exact_actions
         if not hit:
             for g in self._action_globs:
@@ -438,11 +441,35 @@ def _index(st: Statement) -> int:
     return st.index
 
 
+def _union(base: tuple[Statement, ...], extra: Iterable[Statement]) -> tuple[Statement, ...]:
+    """``base`` plus ``extra`` (statements of the same policy, none in ``base``), in statement order."""
+    if not extra:
+        return base
+    if not base:
+        return tuple(extra)
+    return tuple(sorted((*base, *extra), key=_index))
+
+
+def _service_level(st: Statement) -> bool:
+    """Whether the statement's Action / NotAction match depends only on the service prefix:
+    no literal action, and every pattern is ``*`` or ``service:*``."""
+    if st._exact_actions:
+        return False
+    for g in st._action_globs:
+        pattern = g.pattern
+        if g.matches_everything:
+            continue
+        if not (pattern.endswith(":*") and g.literal_prefix == pattern[:-1] and ":" not in pattern[:-2]):
+            return False
+    return True
+
+
 class Policy:
     """A compiled policy document: ``source``, ``kind``, ``version``, ``statements``."""
 
     __slots__ = ("source", "kind", "version", "id", "statements", "variables", "_by_service", "_exact", "_exact_split",
-                 "_wild", "_cache", "lookup", "absent")
+                 "_wild", "_wild_services", "_wild_denies", "_wild_allows", "_by_wild_service", "_cache", "lookup",
+                 "absent")
 
     def __init__(self, source: str, kind: str, version: str | None, pid: str | None, statements: tuple[Statement, ...]):
         self.source = source
@@ -472,6 +499,13 @@ class Policy:
         self._by_service = {k: tuple(v) for k, v in by_service.items()}
         self._exact = {k: tuple(dict.fromkeys(v)) for k, v in exact.items()}
         self._wild = tuple(wild)
+        # Wildcard-service statements whose match depends on the service prefix alone ("*",
+        # NotAction ["iam:*", ...]) are matched once per service; the others once per action.
+        per_action = [st for st in wild if not _service_level(st)]
+        self._wild_services = tuple(st for st in wild if _service_level(st))
+        self._wild_denies = tuple(st for st in per_action if not st.is_allow)
+        self._wild_allows = tuple(st for st in per_action if st.is_allow)
+        self._by_wild_service: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
         self._exact_split = {
             a: (tuple(st for st in sts if not st.is_allow), tuple(st for st in sts if st.is_allow))
             for a, sts in self._exact.items()
@@ -488,26 +522,49 @@ class Policy:
 
         ``action_lower`` must be lower-case. Results are cached per action.
         """
-        if not self._wild and (
-            action_lower in _known_actions() or action_lower.partition(":")[0] not in self._by_service
-        ):
+        service = action_lower.partition(":")[0]
+        listed = action_lower in _known_actions() or service not in self._by_service
+        if listed and not self._wild:
             # Literal actions and catalogued expansions of globs: precomputed, no cache needed.
             return self._exact_split.get(action_lower, _EMPTY)
         hit = self._cache.get(action_lower)
         if hit is not None:
             return hit
-        found = list(self._exact.get(action_lower, ()))
-        globbed = self._by_service.get(action_lower.partition(":")[0])
-        if globbed and action_lower not in _known_actions():
-            found.extend(st for st in globbed if st.matches_action(action_lower))
-        if self._wild:
-            found.extend(st for st in self._wild if st.matches_action(action_lower))
-        if len(found) > 1:
+        if listed:
+            denies, allows = self._exact_split.get(action_lower, _EMPTY)
+        else:  # an uncatalogued action of a service that some glob names
+            found = [*self._exact.get(action_lower, ())]
+            found.extend(st for st in self._by_service[service] if st.matches_action_lower(action_lower))
             found = sorted(set(found), key=_index)
-        hit = (tuple(st for st in found if not st.is_allow), tuple(st for st in found if st.is_allow))
+            denies = tuple(st for st in found if not st.is_allow)
+            allows = tuple(st for st in found if st.is_allow)
+        if self._wild_services:
+            if ":" in action_lower:
+                svc_denies, svc_allows = self._wild_for_service(service)
+            else:  # not "service:action": no service prefix to share the answer with
+                svc_denies = tuple(st for st in self._wild_services if not st.is_allow and st.matches_action_lower(action_lower))
+                svc_allows = tuple(st for st in self._wild_services if st.is_allow and st.matches_action_lower(action_lower))
+            denies = _union(denies, svc_denies)
+            allows = _union(allows, svc_allows)
+        if self._wild_denies or self._wild_allows:
+            denies = _union(denies, [st for st in self._wild_denies if st.matches_action_lower(action_lower)])
+            allows = _union(allows, [st for st in self._wild_allows if st.matches_action_lower(action_lower)])
+        hit = (denies, allows) if denies or allows else _EMPTY
         if len(self._cache) > 50_000:
             self._cache.clear()
         self._cache[action_lower] = hit
+        return hit
+
+    def _wild_for_service(self, service: str) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
+        """``(denies, allows)`` among the service-level wildcard statements, for ``service``."""
+        hit = self._by_wild_service.get(service)
+        if hit is None:
+            probe = f"{service}:"  # "svc:*" and "*" match it exactly when they match every svc action
+            found = [st for st in self._wild_services if st.matches_action_lower(probe)]
+            hit = self._by_wild_service[service] = (
+                tuple(st for st in found if not st.is_allow),
+                tuple(st for st in found if st.is_allow),
+            )
         return hit
 
     def allowed_action_patterns(self) -> tuple[str, ...]:

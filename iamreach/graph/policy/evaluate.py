@@ -60,7 +60,7 @@ from iamreach.graph.policy.document import (
     Statement,
     known_actions,
 )
-from iamreach.graph.policy.variables import Context, new_context
+from iamreach.graph.policy.variables import Context
 from iamreach.graph.policy.wildcard import parse_arn
 
 __all__ = [
@@ -360,7 +360,10 @@ class Request:
         if ctx is None:
             unknown = self.unknown_keys == "unknown"
             info = self._info or self.info()
-            values = _derived_keys(info, unknown).copy()
+            derived = _DERIVED.get(info.arn)
+            if derived is None or derived[0] is not info:
+                derived = _derive(info)
+            values = derived[2 if unknown else 1].copy()
             acc = self.principal_account or info.account
             if acc:
                 values["aws:principalaccount"] = acc
@@ -375,37 +378,45 @@ class Request:
                 except AttributeError:  # a key that is not a string: start again, the slow way
                     for k, v in given.items():
                         values[str(k).lower()] = v
-            ctx = self._ctx = new_context(values, unknown, _lower_keys(self.known_keys))
+            ctx = self._ctx = _new(Context)
+            ctx.values = values
+            ctx.unknown = unknown
+            ctx.known = _lower_keys(self.known_keys)
         return ctx
 
 
-_DERIVED: dict[tuple[str, str, bool], dict[str, str]] = {}
+_DERIVED: dict[str, tuple[PrincipalInfo, dict[str, str], dict[str, str]]] = {}
+_new = object.__new__
+
+
+def _derive(info: PrincipalInfo) -> tuple[PrincipalInfo, dict[str, str], dict[str, str]]:
+    """``(info, keys in complete-context mode, keys in analysis mode)``: the context keys a principal
+    determines (lower-case), cached by principal ARN (an entry is reused only for the same ``info``)."""
+    hit = (info, _derived_keys(info, False), _derived_keys(info, True))
+    if len(_DERIVED) > 100_000:
+        _DERIVED.clear()
+    _DERIVED[info.arn] = hit
+    return hit
 
 
 def _derived_keys(info: PrincipalInfo, unknown: bool) -> dict[str, str]:
-    """The context keys a principal determines (lower-case; computed once per principal and mode)."""
-    key = (info.arn, info.kind, unknown)
-    hit = _DERIVED.get(key)
-    if hit is None:
-        hit = {}
-        if info.kind in ("user", "role", "root", "federated-user"):
-            hit["aws:principalarn"] = info.arn
-        elif info.kind == "session" and not unknown and info.role_key:
-            # The session ARN drops the role's path: assume "/" (complete-context mode only).
-            partition = info.arn.split(":", 2)[1]
-            hit["aws:principalarn"] = f"arn:{partition}:iam::{info.account}:role/{info.name}"
-        if info.kind == "user" and info.name:
-            hit["aws:username"] = info.name
-        ptype = _PRINCIPAL_TYPES.get(info.kind)
-        if ptype:
-            hit["aws:principaltype"] = ptype
-        hit["aws:principalisawsservice"] = "true" if info.kind == "service" else "false"
-        if info.kind == "service":
-            hit["aws:principalservicename"] = info.arn
-        if len(_DERIVED) > 100_000:
-            _DERIVED.clear()
-        _DERIVED[key] = hit
-    return hit
+    """The context keys a principal determines (lower-case)."""
+    keys = {}
+    if info.kind in ("user", "role", "root", "federated-user"):
+        keys["aws:principalarn"] = info.arn
+    elif info.kind == "session" and not unknown and info.role_key:
+        # The session ARN drops the role's path: assume "/" (complete-context mode only).
+        partition = info.arn.split(":", 2)[1]
+        keys["aws:principalarn"] = f"arn:{partition}:iam::{info.account}:role/{info.name}"
+    if info.kind == "user" and info.name:
+        keys["aws:username"] = info.name
+    ptype = _PRINCIPAL_TYPES.get(info.kind)
+    if ptype:
+        keys["aws:principaltype"] = ptype
+    keys["aws:principalisawsservice"] = "true" if info.kind == "service" else "false"
+    if info.kind == "service":
+        keys["aws:principalservicename"] = info.arn
+    return keys
 
 
 _NO_KEYS: frozenset[str] = frozenset()
@@ -609,35 +620,15 @@ def _level(lvl: Any) -> tuple[str | None, Sequence[Policy]]:
     return None, lvl
 
 
-def _levels(levels: Sequence[Any]) -> list[tuple[str | None, Sequence[Policy]]]:
-    return [_level(lvl) for lvl in levels]
+_UNKNOWN = object()  # _lean_scan: some statement's value is unknown (take the general path)
 
 
-def _identity_only(
-    request: Request,
-    policies: Sequence[Policy],
-    act: str,
-    resource: str,
-    action_name: str,
-    note: str | None,
-    info: PrincipalInfo,
-    known: bool,
-) -> Result | None:
-    """Identity policies alone, everything known: the common case, kept lean.
+def _lean_scan(policies: Sequence[Policy], act: str, resource: str, req: Request, known: bool) -> Any:
+    """One layer when every value must be certain: the allowing statement, ``None`` (no allow),
+    ``(deny_statement,)`` (explicit deny) or :data:`_UNKNOWN`.
 
-    Returns ``None`` (take the general path) when anything is unknown, when the request might
-    need a resource-based policy (cross-account, trust or key policy), or when the resource
-    account is not known.
+    Statements are visited in :func:`_scan`'s order, so the deciding statements are the same.
     """
-    if act in _TRUST_ACTIONS or act.startswith("kms:"):
-        return None
-    p_acc = request.principal_account or info.account
-    r_acc = request.resource_account
-    if not r_acc:
-        res = request.resource
-        r_acc = p_acc if res == "*" else _arn_account(res)
-    if r_acc is None or (p_acc and r_acc != p_acc):
-        return None
     allow_st = None
     for pol in policies:
         pair = pol.lookup.get(act, pol.absent) if known else None
@@ -646,39 +637,176 @@ def _identity_only(
         denies, allows = pair
         for st in denies:
             if st.unconditional:
-                return _tuple_new(Result, (_DENIED, "explicit", (), (f"identity: explicit deny by {st.label}",)))
+                return (st,)
             match = st.rmatch
-            v = match(resource) if match is not None else _stmt_value(st, resource, request, True)
+            v = match(resource) if match is not None else _stmt_value(st, resource, req, True)
             if v is True:
-                return _tuple_new(Result, (_DENIED, "explicit", (), (f"identity: explicit deny by {st.label}",)))
+                return (st,)
             if v is not False:
-                return None
+                return _UNKNOWN
         if allow_st is None:
             for st in allows:
                 if st.unconditional:
                     allow_st = st
                     break
                 match = st.rmatch
-                v = match(resource) if match is not None else _stmt_value(st, resource, request, False)
+                v = match(resource) if match is not None else _stmt_value(st, resource, req, False)
                 if v is True:
                     allow_st = st
                     break
                 if v is not False:
-                    return None
+                    return _UNKNOWN
+    return allow_st
+
+
+def _lean(
+    request: Request,
+    identity_policies: Sequence[Policy],
+    permission_boundaries: Sequence[Policy],
+    session_policy: Policy | None,
+    scps: Sequence[Any],
+    act: str,
+    resource: str,
+    action_name: str,
+    note: str | None,
+    info: PrincipalInfo,
+    known: bool,
+    p_acc: str | None,
+    r_acc: str,
+    cross: bool,
+    mgmt: bool,
+    slr: bool,
+) -> Result | None:
+    """Requests with no resource-side policy (resource policy, RCP, VPC endpoint policy) and no
+    trust / key policy rule: identity policies, boundaries, session policy, SCPs. Cross-account,
+    nothing grants (implicit deny) unless an explicit deny applies.
+
+    Returns ``None`` (take the general path) as soon as any value is unknown. The answer, and
+    the explanation (formatted when read), are the general path's.
+    """
+    slr = slr or info.service_linked
+    scp_applies = bool(scps) and not mgmt and not slr
+    scp_allows: list[tuple[str | None, int, Statement | None]] = []
+    allowed = True
+    if scp_applies:
+        for i, lvl in enumerate(scps, 1):
+            label, pols = _level(lvl)
+            r = _lean_scan(pols, act, resource, request, known)
+            if r is _UNKNOWN:
+                return None
+            if r.__class__ is tuple:
+                return _explicit_result(("scp", i, label), r[0])
+            if r is None:
+                allowed = False
+            scp_allows.append((label, len(pols), r))
+    ident = _lean_scan(identity_policies, act, resource, request, known)
+    if ident is _UNKNOWN:
+        return None
+    if ident.__class__ is tuple:
+        return _identity_result(ident, action_name, note)
+    if ident is None:
+        allowed = False
+    bounds: list[tuple[str, Statement | None]] = []
+    for pb in permission_boundaries:
+        r = _lean_scan((pb,), act, resource, request, known)
+        if r is _UNKNOWN:
+            return None
+        if r.__class__ is tuple:
+            return _explicit_result(("boundary", 0, pb.source), r[0])
+        if r is None:
+            allowed = False
+        bounds.append((pb.source, r))
+    sess: Any = _UNKNOWN  # no session policy
+    if session_policy is not None:
+        sess = _lean_scan((session_policy,), act, resource, request, known)
+        if sess is _UNKNOWN:
+            return None
+        if sess.__class__ is tuple:
+            return _explicit_result("session policy", sess[0])
+        if sess is None:
+            allowed = False
+    decision = _ALLOWED if allowed and not cross else _DENIED
+    lines = _Lazy(
+        _explain_lean,
+        (decision, info, action_name, ident, bounds, sess, scp_allows, note, p_acc, r_acc, cross, scps, scp_applies,
+         mgmt, slr),
+    )
+    return _tuple_new(Result, (decision, None if decision is _ALLOWED else "implicit", (), lines))
+
+
+def _identity_result(ident: Any, action_name: str, note: str | None) -> Result:
+    """The answer of identity policies alone (a statement, ``None`` or ``(deny statement,)``)."""
+    if ident is None:
+        line = f"identity: no statement allows {action_name}"
+        return _tuple_new(Result, (_DENIED, "implicit", (), (line, note) if note else (line,)))
+    if ident.__class__ is tuple:
+        return _tuple_new(Result, (_DENIED, "explicit", (), (f"identity: explicit deny by {ident[0].label}",)))
+    line = f"identity: allowed by {ident.label}"
+    return _tuple_new(Result, (_ALLOWED, None, (), (line, note) if note else (line,)))
+
+
+def _certain_layer(title: Any, allow_st: Statement | None) -> _Layer:
+    layer = _Layer(title)
     if allow_st is not None:
-        line = f"identity: allowed by {allow_st.label}"
-        return _tuple_new(Result, (_ALLOWED, None, (), (line, note) if note else (line,)))
-    line = f"identity: no statement allows {action_name}"
-    return _tuple_new(Result, (_DENIED, "implicit", (), (line, note) if note else (line,)))
+        layer.allow, layer.allow_st = True, allow_st
+    return layer
 
 
-_KNOWN: frozenset[str] = frozenset()
+def _explain_lean(
+    decision: Decision,
+    info: PrincipalInfo,
+    action_name: str,
+    ident_st: Statement | None,
+    bounds: list[tuple[str, Statement | None]],
+    sess_st: Any,
+    scp_allows: list[tuple[str | None, int, Statement | None]],
+    note: str | None,
+    p_acc: str | None,
+    r_acc: str | None,
+    cross: bool,
+    scps: Sequence[Any],
+    scp_applies: bool,
+    mgmt: bool,
+    slr: bool,
+) -> tuple[str, ...]:
+    """The general path's explanation of a :func:`_lean` answer, from the deciding statements."""
+    ident = _certain_layer("identity", ident_st)
+    layers = [_certain_layer(("boundary", 0, source), st) for source, st in bounds]
+    sess = None if sess_st is _UNKNOWN else _certain_layer("session policy", sess_st)
+    scp_layers = [(_certain_layer(("scp", i, label), st), label, n) for i, (label, n, st) in enumerate(scp_allows, 1)]
+    return _explain(
+        decision, info, action_name, "cross" if cross else "same", cross, p_acc, r_acc, False, False,
+        ident, layers, sess, None, scp_layers, [], None, False, scps, scp_applies, (), False, mgmt, slr, note,
+    )
 
 
-def _load_known() -> frozenset[str]:
-    global _KNOWN
-    _KNOWN = known_actions()
-    return _KNOWN
+# Per (action, resource): what the request's action and resource alone decide, cached (bounded).
+# (applies, note, effective resource, canonical action, account in the resource ARN (or
+# _CALLER for "*"), lean: no trust / key policy rule, required: a trust / key policy is required,
+# rcp: the service and resource are ones RCPs govern).
+_FACTS: dict[str, dict[str, tuple[Any, ...]]] = {}
+_CALLER = object()  # the resource is "*": the request acts in the caller's own account
+
+
+def _facts(cat: ActionCatalog, act: str, resource: str) -> tuple[Any, ...]:
+    applies, note, effective, canonical = cat.check(act, resource)
+    service = act.partition(":")[0]
+    required = (act in _TRUST_ACTIONS and ":role/" in effective) or (service == "kms" and ":key/" in effective)
+    lean = not (act in _TRUST_ACTIONS or service == "kms")
+    rcp = service in RCP_SERVICES and not (effective.startswith("arn:") and ":role/aws-service-role/" in effective)
+    account = _CALLER if resource == "*" else _arn_account(resource)
+    known = act in known_actions()
+    return applies, note, effective, canonical, account, lean, required, rcp, known
+
+
+def _cached_facts(act: str, resource: str) -> tuple[Any, ...]:
+    per_action = _FACTS.get(act)
+    if per_action is None:
+        per_action = _FACTS[act] = {}
+    elif len(per_action) > 20_000:
+        per_action.clear()
+    facts = per_action[resource] = _facts(default_catalog(), act, resource)
+    return facts
 
 
 @functools.lru_cache(maxsize=4096)
@@ -687,7 +815,11 @@ def _level_name(kind: str, i: int, label: str | None) -> str:
 
 
 def _explicit(layer: _Layer, st: Statement) -> Result:
-    return _tuple_new(Result, (_DENIED, "explicit", (), _Lazy(_explicit_lines, (layer.title, st))))
+    return _explicit_result(layer.title, st)
+
+
+def _explicit_result(title: Any, st: Statement) -> Result:
+    return _tuple_new(Result, (_DENIED, "explicit", (), _Lazy(_explicit_lines, (title, st))))
 
 
 def _explicit_lines(title: Any, st: Statement) -> tuple[str, ...]:
@@ -729,29 +861,47 @@ def evaluate(
     that accompany it, on a role ARN; KMS key policies for ``kms:*`` on a key ARN).
     """
     act = request._action_l
-    applies, note, resource, info_action = (catalog or default_catalog()).applicability(act, request.resource)
+    if catalog is None:
+        per_action = _FACTS.get(act)
+        facts = per_action.get(request.resource) if per_action is not None else None
+        if facts is None:
+            facts = _cached_facts(act, request.resource)
+    else:
+        facts = _facts(catalog, act, request.resource)
+    applies, note, resource, info_action, arn_acc, lean, required_default, rcp_service, known = facts
     if applies is False:
         return _tuple_new(Result, (_DENIED, "implicit", (), (note,)))
-    known = act in (_KNOWN or _load_known())
     info = request._info or request.info()
+    p_acc = request.principal_account or info.account
+    r_acc = request.resource_account or (p_acc if arn_acc is _CALLER else arn_acc)
     if (
-        not scps
+        lean
         and resource_policy is None
-        and not permission_boundaries
         and not rcps
-        and session_policy is None
         and vpc_endpoint_policy is None
+        and not resource_policy_required
+        and r_acc is not None
         and info.is_iam
         and info.kind != "root"
-        and not resource_policy_required
     ):
-        fast = _identity_only(request, identity_policies, act, resource, info_action, note, info, known)
-        if fast is not None:
-            return fast
-
-    # ---- explicit denies, layer by layer (stop at the first certain one) --------------------
+        # No resource-side policy: all a certain answer needs is the principal's side.
+        cross = bool(p_acc) and r_acc != p_acc
+        if not scps and not permission_boundaries and session_policy is None and not cross:
+            ident = _lean_scan(identity_policies, act, resource, request, known)
+            if ident is not _UNKNOWN:
+                return _identity_result(ident, info_action, note)
+        else:
+            fast = _lean(
+                request, identity_policies, permission_boundaries, session_policy, scps, act, resource,
+                info_action, note, info, known, p_acc, r_acc, cross, principal_is_management_account,
+                principal_is_service_linked_role,
+            )
+            if fast is not None:
+                return fast
     slr = principal_is_service_linked_role or info.service_linked
     scp_applies = bool(scps) and info.is_iam and not principal_is_management_account and not slr
+
+    # ---- explicit denies, layer by layer (stop at the first certain one) --------------------
     scp_layers: list[tuple[_Layer, str | None, int]] = []
     if scp_applies:
         for i, lvl in enumerate(scps, 1):
@@ -761,7 +911,6 @@ def evaluate(
                 return _explicit(layer, layer.deny_st)  # type: ignore[arg-type]
             scp_layers.append((layer, label, len(pols)))
 
-    service = act.partition(":")[0]
     rcp_layers: list[tuple[_Layer, str | None, int]] = []
     rcp_applies = False
     if rcps:
@@ -769,8 +918,7 @@ def evaluate(
             not resource_in_management_account
             and info.kind != "service"
             and not slr
-            and not (resource.startswith("arn:") and ":role/aws-service-role/" in resource)
-            and service in RCP_SERVICES
+            and rcp_service
         )
         if rcp_applies:
             for i, lvl in enumerate(rcps, 1):
@@ -830,12 +978,8 @@ def evaluate(
         limits = _and(limits, sess.allow)
     ids = _and(ident.allow, limits)
 
-    p_acc = request.principal_account or info.account
-    r_acc = _resource_account(request, p_acc)
     cross = bool(p_acc and r_acc and p_acc != r_acc)
-    required = resource_policy_required
-    if required is None:
-        required = (act in _TRUST_ACTIONS and ":role/" in resource) or (service == "kms" and ":key/" in resource)
+    required = required_default if resource_policy_required is None else resource_policy_required
     self_assume = act == "sts:assumerole" and info.role_key is not None and _role_key(resource) == info.role_key
     if res is not None:
         r_unl, r_role, r_acct = res.by_strength[UNLIMITED], res.by_strength[ROLE], res.by_strength[ACCOUNT]
@@ -880,15 +1024,6 @@ def evaluate(
         principal_is_management_account, slr, note,
     ))
     return _tuple_new(Result, (decision, denial, terms, explanation))
-
-
-def _resource_account(request: Request, p_acc: str | None) -> str | None:
-    """The resource's account; a request on ``"*"`` acts in the caller's own account."""
-    if request.resource_account:
-        return request.resource_account
-    if request.resource == "*":
-        return p_acc
-    return _arn_account(request.resource)
 
 
 _ACCOUNT_CACHE: dict[str, str | None] = {}

@@ -111,18 +111,6 @@ class Context:
         self.values.setdefault(key, value)
 
 
-def new_context(values: dict[str, Any], unknown: bool, known: frozenset[str]) -> Context:
-    """A :class:`Context` over ``values`` whose keys are already lower-case (taken as is, not copied)."""
-    ctx = _new(Context)
-    ctx.values = values
-    ctx.unknown = unknown
-    ctx.known = known
-    return ctx
-
-
-_new = object.__new__
-
-
 def parse_template(text: str, *, variables: bool) -> tuple[tuple[int, Any], ...]:
     """Split ``text`` into ``(kind, value)`` tokens (see module docs)."""
     if not variables or "${" not in text:

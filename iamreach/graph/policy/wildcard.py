@@ -106,7 +106,7 @@ class Glob:
             if carry:
                 middle.append(((carry,), carry))
             self._middle = tuple(middle)
-            matcher = self._match_general
+            matcher = _literal_matcher(self) or self._match_general
         if self._fold:
             matcher = _folding(matcher)
         self.match = matcher
@@ -159,6 +159,50 @@ class Glob:
 
     def __repr__(self) -> str:
         return f"Glob({self.pattern!r})"
+
+
+def _literal_matcher(glob: Glob) -> Callable[[str], bool] | None:
+    """A matcher for a pattern with stars but no ``?`` (``arn:aws:s3:::b-*/*``, ``*-prod``):
+    ``startswith`` / ``endswith`` for the ends, leftmost ``str.find`` for each middle piece.
+    ``None`` for other shapes."""
+    if glob._nostar:
+        return None
+    parts = [glob._first, glob._last, *(seg for seg, _ in glob._middle)]
+    if any(len(p) > 1 or (p and p[0].__class__ is not str) for p in parts):
+        return None
+    first = glob._first[0] if glob._first else ""
+    last = glob._last[0] if glob._last else ""
+    middle = tuple((seg[0], width) for seg, width in glob._middle)
+    minlen = glob._minlen
+    start = len(first)
+    if not middle:
+
+        def ends(text: str) -> bool:
+            return len(text) >= minlen and text.startswith(first) and text.endswith(last)
+
+        return ends
+    if len(middle) == 1 and not last:
+        piece = middle[0][0]
+
+        def prefix_then(text: str) -> bool:
+            return text.startswith(first) and text.find(piece, start) >= 0
+
+        return prefix_then
+    tail = len(last)
+
+    def pieces(text: str) -> bool:
+        if len(text) < minlen or not text.startswith(first) or not text.endswith(last):
+            return False
+        pos = start
+        hi = len(text) - tail
+        for piece, width in middle:
+            pos = text.find(piece, pos, hi)
+            if pos < 0:
+                return False
+            pos += width
+        return True
+
+    return pieces
 
 
 def _always(text: str) -> bool:
