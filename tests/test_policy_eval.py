@@ -480,3 +480,29 @@ def test_public_building_blocks_for_the_graph_builder():
     assert s.effect == "Allow" and s.matches_action("s3:getobject")
     assert s.matches_resource("arn:aws:s3:::b/alice/k", {"aws:username": "alice"}) is True
     assert s.matches_resource("arn:aws:s3:::b/alice/k", {"aws:username": "bob"}) is False
+
+
+def test_result_reads_as_the_named_tuple_it_always_was():
+    """Explanations are formatted when first read; everything that reads a Result sees the strings."""
+    import copy
+    import pickle
+
+    from iamreach.graph.policy import Result
+
+    scps = [PolicyLevel((SCP_ALL,), "root"), PolicyLevel((pol(st(), kind="scp", source="OU"),), "ou")]
+    for kwargs in ({"identity_policies": [allow("s3:*")], "scps": scps},  # the lean path
+                   {"identity_policies": [allow("s3:*")], "resource_policy": rpol(st(Principal="*"))},  # general
+                   {"identity_policies": [deny("s3:*")], "scps": scps}):  # explicit deny
+        res = ev(ALICE, "s3:GetObject", OBJ, **kwargs)
+        lines = res.explanation
+        assert isinstance(lines, tuple) and lines and all(isinstance(x, str) for x in lines)
+        assert res.explanation is lines  # formatted once
+        decision, denial, conditions, explanation = res
+        assert (decision, denial, conditions, explanation) == tuple(res) == (res[0], res[1], res[2], res[3])
+        assert res[-1] == lines and res[1:] == (denial, conditions, lines) and len(res) == 4
+        same = Result(decision, denial, conditions, lines)
+        assert res == same and hash(res) == hash(same) and not res != same
+        assert repr(res) == repr(same) and repr(res).startswith("Result(decision=")
+        assert pickle.loads(pickle.dumps(res)) == res and copy.copy(res) == res
+        assert res._asdict()["explanation"] == lines and res._replace(denial="x").explanation == lines
+        assert res.to_dict()["explanation"] == list(lines)

@@ -15,6 +15,7 @@ from hypothesis import strategies as hs
 
 from iamreach.errors import PolicyError
 from iamreach.graph.policy import Policy, PolicyIndex, parse_policy
+from iamreach.graph.policy.document import known_actions
 
 OK = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
 
@@ -171,3 +172,33 @@ def test_statement_shaped_json_only_raises_policy_error(stmts, kind):
         parse_policy({"Version": "2012-10-17", "Statement": stmts}, kind=kind)
     except PolicyError:
         pass
+
+
+# The action index (Policy.candidates / Policy.lookup, the evaluator's hot path) must list exactly
+# the statements whose Action / NotAction match, in statement order: literal actions, catalogued
+# expansions of service globs, wildcard-service and NotAction statements (matched per service or per
+# action), uncatalogued actions and strings that are not "service:action".
+_action_patterns = hs.sampled_from([
+    "*", "s3:*", "S3:Get*", "s3:GetObject", "iam:*", "ec2:Describe*", "s*:Get*", "*:List*", "s3:Get?bject",
+    "foo:Bar", "foo:*", "organizations:*",
+])
+_index_actions = ["s3:GetObject", "S3:getobject", "s3:PutObject", "s3:GetNotInCatalogue", "iam:PassRole",
+                  "ec2:DescribeInstances", "sqs:ListQueues", "foo:Bar", "foo:Baz", "foo", "s3", "*"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stmts=hs.lists(hs.tuples(hs.booleans(), hs.booleans(), hs.lists(_action_patterns, min_size=1, max_size=3)),
+                      min_size=1, max_size=6))
+def test_action_index_lists_exactly_the_matching_statements(stmts):
+    doc = {"Statement": [{"Effect": "Allow" if allow else "Deny", ("NotAction" if not_action else "Action"): actions,
+                          "Resource": "*"} for allow, not_action, actions in stmts]}
+    policy = parse_policy(doc)
+    for action in _index_actions:
+        a = action.lower()
+        matching = [st for st in policy.statements if st.matches_action(action)]
+        expected = (tuple(st for st in matching if not st.is_allow), tuple(st for st in matching if st.is_allow))
+        assert policy.candidates(a) == expected, action
+        assert policy.candidates(a) == expected, action  # cached
+        hit = policy.lookup.get(a, policy.absent)
+        if hit is not None and a in known_actions():
+            assert hit == expected, action

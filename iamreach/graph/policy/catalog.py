@@ -76,6 +76,9 @@ def _arn_glob(pattern: str) -> tuple[Glob, int, str]:
     return compile_tokens(tokens, pattern=pattern), literal_len, arn.service if arn else ""
 
 
+_UNSEEN = object()
+
+
 class ActionCatalog:
     """Lookups over the generated catalogue. Use :func:`default_catalog` for the bundled one."""
 
@@ -87,7 +90,7 @@ class ActionCatalog:
         self._type_globs: dict[str, tuple[tuple[str, Glob, int, str], ...]] = {}
         self._applies: dict[str, dict[str, tuple[bool | None, str | None, str, str]]] = {}
         self._type_index: dict[str, tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]] = {}
-        self._classified: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._classified: dict[str, dict[str, tuple[str, ...]]] = {}  # ARN -> service prefix -> types
         self._wanted: dict[str, frozenset[str]] = {}
 
     # -- basic lookups ------------------------------------------------------------------------
@@ -102,8 +105,9 @@ class ActionCatalog:
     def lookup(self, action: str) -> ActionInfo | None:
         """The catalogue entry for ``action`` (case-insensitive), ``None`` when unknown."""
         key = action.lower()
-        if key in self._info:
-            return self._info[key]
+        hit = self._info.get(key, _UNSEEN)
+        if hit is not _UNSEEN:
+            return hit  # type: ignore[return-value]
         prefix, _, name = key.partition(":")
         svc = self._services.get(prefix)
         entry = svc["actions"].get(name) if svc else None
@@ -184,10 +188,17 @@ class ActionCatalog:
     def classify(self, prefix: str, arn: str) -> tuple[str, ...]:
         """The most specific resource type(s) of service ``prefix`` that ``arn`` matches."""
         prefix = prefix.lower()
-        key = (prefix, arn)
-        hit = self._classified.get(key)
-        if hit is not None:
-            return hit
+        per_arn = self._classified.get(arn)
+        if per_arn is None:
+            if len(self._classified) > 100_000:
+                self._classified.clear()
+            per_arn = self._classified[arn] = {}
+        hit = per_arn.get(prefix)
+        if hit is None:
+            hit = per_arn[prefix] = self._classify(prefix, arn)
+        return hit
+
+    def _classify(self, prefix: str, arn: str) -> tuple[str, ...]:
         self._service_types(prefix)
         by_token, generic = self._type_index[prefix]
         parts = arn.split(":", 5)
@@ -201,11 +212,7 @@ class ActionCatalog:
                     best, names = lit, [name]
                 elif name not in names:
                     names.append(name)
-        hit = tuple(names)
-        if len(self._classified) > 200_000:
-            self._classified.clear()
-        self._classified[key] = hit
-        return hit
+        return tuple(names)
 
     def arn_matches_type(self, action: str, arn: str) -> bool | None:
         """Whether ``arn`` is of a resource type ``action`` applies to.

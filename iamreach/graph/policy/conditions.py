@@ -210,6 +210,8 @@ class Clause:
         key = self.key_lower
         value = ctx.values.get(key, MISSING)
         if value is MISSING:
+            value = ctx.defaults.get(key, MISSING)
+        if value is MISSING:
             if ctx.unknown and key not in ctx.known:
                 return None
             value = None  # absent

@@ -359,44 +359,53 @@ class Request:
         ctx = self._ctx
         if ctx is None:
             unknown = self.unknown_keys == "unknown"
-            info = self._info or self.info()
-            derived = _DERIVED.get(info.arn)
-            if derived is None or derived[0] is not info:
-                derived = _derive(info)
-            values = derived[2 if unknown else 1].copy()
-            acc = self.principal_account or info.account
-            if acc:
-                values["aws:principalaccount"] = acc
-            racc = self.resource_account or _arn_account(self.resource)
-            if racc:
-                values["aws:resourceaccount"] = racc
+            values: dict[str, Any] = {}
             given = self.context
-            if given:  # what the caller gives wins over what is derived
+            if given:
                 try:
                     for k, v in given.items():
                         values[k.lower()] = v
                 except AttributeError:  # a key that is not a string: start again, the slow way
+                    values.clear()
                     for k, v in given.items():
                         values[str(k).lower()] = v
+            info = self._info or self.info()
             ctx = self._ctx = _new(Context)
             ctx.values = values
+            ctx.defaults = _derived(
+                info, unknown, self.principal_account or info.account,
+                self.resource_account or _arn_account(self.resource),
+            )
             ctx.unknown = unknown
             ctx.known = _lower_keys(self.known_keys)
         return ctx
 
 
-_DERIVED: dict[str, tuple[PrincipalInfo, dict[str, str], dict[str, str]]] = {}
+_DERIVED: dict[str, tuple[PrincipalInfo, dict[Any, dict[str, str]]]] = {}
 _new = object.__new__
 
 
-def _derive(info: PrincipalInfo) -> tuple[PrincipalInfo, dict[str, str], dict[str, str]]:
-    """``(info, keys in complete-context mode, keys in analysis mode)``: the context keys a principal
-    determines (lower-case), cached by principal ARN (an entry is reused only for the same ``info``)."""
-    hit = (info, _derived_keys(info, False), _derived_keys(info, True))
-    if len(_DERIVED) > 100_000:
-        _DERIVED.clear()
-    _DERIVED[info.arn] = hit
-    return hit
+def _derived(info: PrincipalInfo, unknown: bool, account: str | None, resource_account: str | None) -> dict[str, str]:
+    """The context keys the request determines (what the caller gives wins: they are the context's
+    ``defaults``). Cached per principal ARN (an entry is reused only for the same ``info``), then
+    per mode and accounts; never mutated."""
+    entry = _DERIVED.get(info.arn)
+    if entry is None or entry[0] is not info:
+        if len(_DERIVED) > 100_000:
+            _DERIVED.clear()
+        entry = _DERIVED[info.arn] = (info, {})
+    key = (unknown, account, resource_account)
+    keys = entry[1].get(key)
+    if keys is None:
+        keys = _derived_keys(info, unknown)
+        if account:
+            keys["aws:principalaccount"] = account
+        if resource_account:
+            keys["aws:resourceaccount"] = resource_account
+        if len(entry[1]) > 1000:
+            entry[1].clear()
+        entry[1][key] = keys
+    return keys
 
 
 def _derived_keys(info: PrincipalInfo, unknown: bool) -> dict[str, str]:

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 __all__ = [
@@ -79,12 +80,15 @@ class Context:
     In ``"absent"`` mode a key not given is absent. In ``"unknown"`` mode a key not given (and
     not listed in ``known_keys``) is unknown.
 
+    ``values`` holds the keys given (lower-cased); ``defaults`` the keys the request determines
+    (``aws:PrincipalArn``, ``aws:username``...), read when ``values`` lacks the key.
+
     >>> c = Context({"AWS:SourceIp": "1.2.3.4"}, unknown=True, known_keys={"aws:MultiFactorAuthPresent"})
     >>> c.get("aws:sourceip"), c.get("aws:multifactorauthpresent"), c.get("aws:username")
     ((0, '1.2.3.4'), (1, None), (2, None))
     """
 
-    __slots__ = ("values", "unknown", "known")
+    __slots__ = ("values", "defaults", "unknown", "known")
 
     def __init__(
         self,
@@ -94,12 +98,15 @@ class Context:
         known_keys: frozenset[str] | set[str] | None = None,
     ):
         self.values: dict[str, Any] = {str(k).lower(): v for k, v in (values or {}).items()}
+        self.defaults: Mapping[str, Any] = NO_DEFAULTS
         self.unknown = unknown
         self.known = frozenset(k.lower() for k in known_keys) if known_keys else frozenset()
 
     def get(self, key: str) -> tuple[int, Any]:
         """``(state, value)`` for a lower-cased key; value is ``None`` unless present."""
         v = self.values.get(key, MISSING)
+        if v is MISSING:
+            v = self.defaults.get(key, MISSING)
         if v is not MISSING:
             return PRESENT, v
         if self.unknown and key not in self.known:
@@ -108,7 +115,11 @@ class Context:
 
     def get_default(self, key: str, value: Any) -> None:
         """Set ``key`` only when the caller did not supply it (derived keys)."""
-        self.values.setdefault(key, value)
+        if key not in self.values and key not in self.defaults:
+            self.values[key] = value
+
+
+NO_DEFAULTS: Mapping[str, Any] = MappingProxyType({})
 
 
 def parse_template(text: str, *, variables: bool) -> tuple[tuple[int, Any], ...]:
