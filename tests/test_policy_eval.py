@@ -506,3 +506,17 @@ def test_result_reads_as_the_named_tuple_it_always_was():
         assert pickle.loads(pickle.dumps(res)) == res and copy.copy(res) == res
         assert res._asdict()["explanation"] == lines and res._replace(denial="x").explanation == lines
         assert res.to_dict()["explanation"] == list(lines)
+
+
+def test_trust_and_key_policies_are_required_even_without_a_resource_policy_given():
+    role = f"arn:aws:iam::{ACC}:role/app/R"
+    scps = [PolicyLevel((SCP_ALL,), "root")]
+    res = evaluate(Request(role, "sts:AssumeRole", role), identity_policies=[allow("sts:AssumeRole")], scps=scps)
+    assert res.decision == D and res.denial == "implicit"
+    assert any("requires the trust policy to allow" in line for line in res.explanation), res.explanation
+    assert any("a role may assume itself only when" in line for line in res.explanation), res.explanation
+    key = f"arn:aws:kms:us-east-1:{ACC}:key/k"
+    res = evaluate(Request(ALICE, "kms:Decrypt", key), identity_policies=[allow("kms:*")])
+    assert res.decision == D and any("requires the key policy to allow" in line for line in res.explanation)
+    res = evaluate(Request(ALICE, "kms:Decrypt", key), identity_policies=[allow("kms:*")], resource_policy_required=False)
+    assert res.decision == A

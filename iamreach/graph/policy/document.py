@@ -291,13 +291,20 @@ class Statement:
     value is a function of the resource (``None`` otherwise, and for ``unconditional`` statements).
     """
 
+    # The evaluator's hot attributes come first: with the object header they share one cache line.
     __slots__ = (
+        "unconditional",
+        "rmatch",
+        "res_match",
+        "resource_any",
+        "conditions",
+        "label",
+        "is_allow",
+        "dynamic_resources",
         "sid",
         "effect",
-        "is_allow",
         "index",
         "source",
-        "label",
         "actions",
         "not_action",
         "_action_globs",
@@ -305,17 +312,11 @@ class Statement:
         "resources",
         "not_resource",
         "_resource_patterns",
-        "resource_any",
-        "dynamic_resources",
-        "unconditional",
-        "res_match",
-        "rmatch",
-        "_terms",
         "principal",
         "not_principal",
-        "conditions",
         "services",
         "raw",
+        "_terms",
     )
 
     def matches_action(self, action: str) -> bool:
@@ -410,6 +411,7 @@ class Statement:
 
 
 _EMPTY: tuple[tuple[Statement, ...], tuple[Statement, ...]] = ((), ())
+NO_CANDIDATES = _EMPTY  # what Policy.candidates / Policy.lookup give when no statement matches (this object)
 
 
 @functools.lru_cache(maxsize=1)
@@ -467,9 +469,9 @@ def _service_level(st: Statement) -> bool:
 class Policy:
     """A compiled policy document: ``source``, ``kind``, ``version``, ``statements``."""
 
-    __slots__ = ("source", "kind", "version", "id", "statements", "variables", "_by_service", "_exact", "_exact_split",
-                 "_wild", "_wild_services", "_wild_denies", "_wild_allows", "_by_wild_service", "_cache", "lookup",
-                 "absent")
+    __slots__ = ("lookup", "absent", "source", "kind", "version", "id", "statements", "variables", "_by_service",
+                 "_exact", "_exact_split", "_wild", "_wild_services", "_wild_denies", "_wild_allows", "_by_wild_service",
+                 "_cache")  # the evaluator's hot attributes first
 
     def __init__(self, source: str, kind: str, version: str | None, pid: str | None, statements: tuple[Statement, ...]):
         self.source = source

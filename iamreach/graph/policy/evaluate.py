@@ -60,6 +60,7 @@ from iamreach.graph.policy.document import (
     Statement,
     known_actions,
 )
+from iamreach.graph.policy.document import NO_CANDIDATES as _NONE
 from iamreach.graph.policy.variables import Context
 from iamreach.graph.policy.wildcard import parse_arn
 
@@ -528,6 +529,8 @@ def _scan(layer: _Layer, policies: Sequence[Policy], act: str, resource: str, re
         pair = pol.lookup.get(act, pol.absent) if known else None
         if pair is None:
             pair = pol.candidates(act)
+        if pair is _NONE:
+            continue
         denies, allows = pair
         for st in denies:
             if st.unconditional:
@@ -586,6 +589,8 @@ def _scan_principal(
         pair = pol.lookup.get(act, pol.absent) if known else None
         if pair is None:
             pair = pol.candidates(act)
+        if pair is _NONE:
+            continue
         denies, allows = pair
         for st in denies:
             if st.principal_strength(idents) == NOMATCH:
@@ -643,6 +648,8 @@ def _lean_scan(policies: Sequence[Policy], act: str, resource: str, req: Request
         pair = pol.lookup.get(act, pol.absent) if known else None
         if pair is None:
             pair = pol.candidates(act)
+        if pair is _NONE:
+            continue
         denies, allows = pair
         for st in denies:
             if st.unconditional:
@@ -682,13 +689,13 @@ def _lean(
     known: bool,
     p_acc: str | None,
     r_acc: str,
-    cross: bool,
+    mode: str,
     mgmt: bool,
     slr: bool,
 ) -> Result | None:
-    """Requests with no resource-side policy (resource policy, RCP, VPC endpoint policy) and no
-    trust / key policy rule: identity policies, boundaries, session policy, SCPs. Cross-account,
-    nothing grants (implicit deny) unless an explicit deny applies.
+    """Requests with no resource-side policy (resource policy, RCP, VPC endpoint policy): identity
+    policies, boundaries, session policy, SCPs. Cross-account (``mode`` "cross") or when a trust /
+    key policy is required ("required"), nothing grants (implicit deny) unless an explicit deny applies.
 
     Returns ``None`` (take the general path) as soon as any value is unknown. The answer, and
     the explanation (formatted when read), are the general path's.
@@ -734,11 +741,11 @@ def _lean(
             return _explicit_result("session policy", sess[0])
         if sess is None:
             allowed = False
-    decision = _ALLOWED if allowed and not cross else _DENIED
+    decision = _ALLOWED if allowed and mode == "same" else _DENIED
     lines = _Lazy(
         _explain_lean,
-        (decision, info, action_name, ident, bounds, sess, scp_allows, note, p_acc, r_acc, cross, scps, scp_applies,
-         mgmt, slr),
+        (decision, info, action_name, ident, bounds, sess, scp_allows, note, p_acc, r_acc, mode, act, resource, scps,
+         scp_applies, mgmt, slr),
     )
     return _tuple_new(Result, (decision, None if decision is _ALLOWED else "implicit", (), lines))
 
@@ -772,7 +779,9 @@ def _explain_lean(
     note: str | None,
     p_acc: str | None,
     r_acc: str | None,
-    cross: bool,
+    mode: str,
+    act: str,
+    resource: str,
     scps: Sequence[Any],
     scp_applies: bool,
     mgmt: bool,
@@ -783,29 +792,40 @@ def _explain_lean(
     layers = [_certain_layer(("boundary", 0, source), st) for source, st in bounds]
     sess = None if sess_st is _UNKNOWN else _certain_layer("session policy", sess_st)
     scp_layers = [(_certain_layer(("scp", i, label), st), label, n) for i, (label, n, st) in enumerate(scp_allows, 1)]
+    self_assume = act == "sts:assumerole" and info.role_key is not None and _role_key(resource) == info.role_key
     return _explain(
-        decision, info, action_name, "cross" if cross else "same", cross, p_acc, r_acc, False, False,
+        decision, info, action_name, mode, mode == "cross", p_acc, r_acc, self_assume, mode == "required",
         ident, layers, sess, None, scp_layers, [], None, False, scps, scp_applies, (), False, mgmt, slr, note,
     )
 
 
 # Per (action, resource): what the request's action and resource alone decide, cached (bounded).
 # (applies, note, effective resource, canonical action, account in the resource ARN (or
-# _CALLER for "*"), lean: no trust / key policy rule, required: a trust / key policy is required,
-# rcp: the service and resource are ones RCPs govern).
+# _CALLER for "*"), required: a trust / key policy is required, rcp: the service and resource are
+# ones RCPs govern, catalogued action).
 _FACTS: dict[str, dict[str, tuple[Any, ...]]] = {}
 _CALLER = object()  # the resource is "*": the request acts in the caller's own account
 
 
 def _facts(cat: ActionCatalog, act: str, resource: str) -> tuple[Any, ...]:
+    per_action = _ACTION_FACTS.get(act)
+    if per_action is None:
+        service = act.partition(":")[0]
+        if len(_ACTION_FACTS) > 100_000:
+            _ACTION_FACTS.clear()
+        per_action = _ACTION_FACTS[act] = (
+            act in _TRUST_ACTIONS, service == "kms", service in RCP_SERVICES, act in known_actions()
+        )
+    trust, kms, rcp_service, known = per_action
     applies, note, effective, canonical = cat.check(act, resource)
-    service = act.partition(":")[0]
-    required = (act in _TRUST_ACTIONS and ":role/" in effective) or (service == "kms" and ":key/" in effective)
-    lean = not (act in _TRUST_ACTIONS or service == "kms")
-    rcp = service in RCP_SERVICES and not (effective.startswith("arn:") and ":role/aws-service-role/" in effective)
+    required = (trust and ":role/" in effective) or (kms and ":key/" in effective)
+    rcp = rcp_service and not (effective.startswith("arn:") and ":role/aws-service-role/" in effective)
     account = _CALLER if resource == "*" else _arn_account(resource)
-    known = act in known_actions()
-    return applies, note, effective, canonical, account, lean, required, rcp, known
+    return applies, note, effective, canonical, account, required, rcp, known
+
+
+# Per action: (a trust-policy action, a KMS action, a service RCPs govern, catalogued).
+_ACTION_FACTS: dict[str, tuple[bool, bool, bool, bool]] = {}
 
 
 def _cached_facts(act: str, resource: str) -> tuple[Any, ...]:
@@ -877,33 +897,32 @@ def evaluate(
             facts = _cached_facts(act, request.resource)
     else:
         facts = _facts(catalog, act, request.resource)
-    applies, note, resource, info_action, arn_acc, lean, required_default, rcp_service, known = facts
+    applies, note, resource, info_action, arn_acc, required_default, rcp_service, known = facts
     if applies is False:
         return _tuple_new(Result, (_DENIED, "implicit", (), (note,)))
     info = request._info or request.info()
     p_acc = request.principal_account or info.account
     r_acc = request.resource_account or (p_acc if arn_acc is _CALLER else arn_acc)
+    required = required_default if resource_policy_required is None else resource_policy_required
     if (
-        lean
-        and resource_policy is None
+        resource_policy is None
         and not rcps
         and vpc_endpoint_policy is None
-        and not resource_policy_required
         and r_acc is not None
         and info.is_iam
         and info.kind != "root"
     ):
         # No resource-side policy: all a certain answer needs is the principal's side.
         cross = bool(p_acc) and r_acc != p_acc
-        if not scps and not permission_boundaries and session_policy is None and not cross:
+        if not scps and not permission_boundaries and session_policy is None and not cross and not required:
             ident = _lean_scan(identity_policies, act, resource, request, known)
             if ident is not _UNKNOWN:
                 return _identity_result(ident, info_action, note)
         else:
             fast = _lean(
                 request, identity_policies, permission_boundaries, session_policy, scps, act, resource,
-                info_action, note, info, known, p_acc, r_acc, cross, principal_is_management_account,
-                principal_is_service_linked_role,
+                info_action, note, info, known, p_acc, r_acc, "cross" if cross else "required" if required else "same",
+                principal_is_management_account, principal_is_service_linked_role,
             )
             if fast is not None:
                 return fast
@@ -988,7 +1007,6 @@ def evaluate(
     ids = _and(ident.allow, limits)
 
     cross = bool(p_acc and r_acc and p_acc != r_acc)
-    required = required_default if resource_policy_required is None else resource_policy_required
     self_assume = act == "sts:assumerole" and info.role_key is not None and _role_key(resource) == info.role_key
     if res is not None:
         r_unl, r_role, r_acct = res.by_strength[UNLIMITED], res.by_strength[ROLE], res.by_strength[ACCOUNT]

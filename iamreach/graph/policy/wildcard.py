@@ -59,8 +59,8 @@ class Glob:
     (True, True)
     """
 
-    __slots__ = ("_kind", "_text", "_first", "_last", "_middle", "_minlen", "_fold", "_nostar", "_flen", "_llen",
-                 "pattern", "match")
+    __slots__ = ("match", "_kind", "_text", "_first", "_last", "_middle", "_minlen", "_fold", "_nostar", "_flen", "_llen",
+                 "pattern")
 
     def __init__(self, segments: list[list[_Part]], *, case_sensitive: bool, pattern: str):
         self._fold = not case_sensitive
