@@ -29,6 +29,9 @@ __all__ = [
     "service_node",
     "account_node",
     "account_principals_node",
+    "summary_node",
+    "is_summary",
+    "SUMMARY_MIN",
     "RESOURCE_ATTRIBUTES",
     "NODE_ATTRIBUTES",
     "EDGE_ATTRIBUTES",
@@ -82,6 +85,8 @@ class NodeKind(StrEnum):
     TRANSIT_GATEWAY_ATTACHMENT = "transit_gateway_attachment"
     # logging
     CLOUDTRAIL_TRAIL = "cloudtrail_trail"
+    # graph structure
+    SUMMARY = "summary"  # stands for a set of alike targets (see summary_node)
 
 
 class EdgeKind(StrEnum):
@@ -100,6 +105,7 @@ class EdgeKind(StrEnum):
     EXPOSES = "exposes"  # internet / anonymous -> publicly reachable store
     SHARED_WITH = "shared_with"  # snapshot -> account principals it is shared with (restorable)
     SNAPSHOT_OF = "snapshot_of"  # data store -> snapshot of its data
+    INCLUDES = "includes"  # summary -> each member it stands for (a free hop: adds no step)
 
 
 class Label(StrEnum):
@@ -127,6 +133,31 @@ def account_node(account_id: str) -> str:
 def account_principals_node(account_id: str) -> str:
     """Node id standing for "any principal of this account that its IAM authorizes"."""
     return f"account:{account_id}:principals"
+
+
+#: A set of alike targets becomes a summary node once it has at least this many members.
+SUMMARY_MIN = 8
+
+
+def summary_node(account: str, member_kind: str, descr: str) -> str:
+    """Node id of a summary: the set of ``member_kind`` nodes of ``account`` described by ``descr``.
+
+    An actor whose decision is the same for every member of the set gets one edge to the summary
+    (``summary -includes-> member`` for each member) instead of one edge per member, so the graph
+    stays linear in actors + resources. Path queries treat ``includes`` as a free hop and report
+    the actor's edge as reaching the member directly (the hop's ``via`` names the summary).
+
+    >>> summary_node("111122223333", "s3_bucket", "untagged")
+    'summary:111122223333:s3_bucket:untagged'
+    >>> is_summary('summary:111122223333:s3_bucket:untagged'), is_summary('arn:aws:s3:::b')
+    (True, False)
+    """
+    return f"summary:{account}:{member_kind}:{descr}"
+
+
+def is_summary(node: object) -> bool:
+    """Is ``node`` a summary node id (see :func:`summary_node`)?"""
+    return isinstance(node, str) and node.startswith("summary:")
 
 
 PRINCIPAL_KINDS = frozenset({NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE})

@@ -69,3 +69,17 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"{SHARED} is missing: tests read the shared reference data beside the project")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def gen():
+    """``benchmarks/generate.py`` (the organization generator) imported as a module."""
+    import importlib.util
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("bench_generate", root / "benchmarks" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_generate"] = module
+    spec.loader.exec_module(module)
+    return module

@@ -178,7 +178,7 @@ def test_neo4j_csv_layout(demo):
     hostile = by_id[demo["hostile"]]
     assert hostile["name:string"] == HOSTILE and hostile[":LABEL"] == "Node;Role"
     assert "synthetic" in hostile["labels:string[]"].split(";")
-    assert {r[2] for r in rels[1:]} <= {k.upper() for k in ("reads", "writes", "administers", "decrypts", "unlocks",
+    assert {r[2] for r in rels[1:]} <= {k.upper() for k in ("reads", "writes", "administers", "decrypts", "unlocks", "includes",
                                                              "can_connect", "exposes", "shared_with", "snapshot_of",
                                                              "member_of", "runs_as", "can_assume", "escalates_to")}
     assert all(r[0] in by_id and r[1] in by_id for r in rels[1:])

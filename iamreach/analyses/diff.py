@@ -357,10 +357,12 @@ class _Locator:
 def _hops(path: Path, other: dict, mine: dict, locate: _Locator | None, missing: str) -> tuple[HopChange, ...]:
     out = []
     for h in path.hops:
-        key = (h.source, h.target, h.kind)
-        if key not in other:
+        # a hop through a summary is two edges: to the summary, and the summary's includes
+        keys = [(h.source, h.target, h.kind)] if h.via is None else [(h.source, h.via, h.kind),
+                                                                      (h.via, h.target, "includes")]
+        if any(key not in other for key in keys):
             status = missing
-        elif other[key][0] != mine.get(key, (b"", None))[0]:
+        elif any(other[key][0] != mine.get(key, (b"", None))[0] for key in keys):
             status = "changed"
         else:
             status = "same"

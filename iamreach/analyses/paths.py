@@ -35,7 +35,7 @@ import networkx as nx
 
 from iamreach.analyses.results import Hop, Path, PathSet, Unknown
 from iamreach.errors import InputError
-from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS, EdgeKind, NodeKind
+from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS, EdgeKind, NodeKind, is_summary
 from iamreach.selectors import select
 
 __all__ = [
@@ -106,7 +106,11 @@ def _resolve(G, spec, what: str) -> set[str]:
     return nodes
 
 
-def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None):
+def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None,
+         reverse: bool = False):
+    """Hop distances from ``starts``. A step out of a summary node (``includes``) is free: a
+    0-1 BFS, so distances count the steps a principal takes. ``reverse``: ``adj`` is reversed
+    (then the step into a summary is the free one)."""
     dist, parent = {}, {}
     q = deque()
     for s in starts:
@@ -114,15 +118,24 @@ def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | 
         q.append(s)
     while q:
         u = q.popleft()
-        if limit is not None and dist[u] >= limit:
+        d = dist[u]
+        if stop is not None and u in stop and d > 0:
             continue
-        if stop is not None and u in stop and dist[u] > 0:
+        free_out = not reverse and is_summary(u)
+        if limit is not None and d >= limit and not free_out and not reverse:
             continue
         for v in adj.get(u, ()):
-            if v not in dist:
-                dist[v] = dist[u] + 1
+            w = 0 if (free_out or (reverse and is_summary(v))) else 1
+            nd = d + w
+            if limit is not None and nd > limit:
+                continue
+            if v not in dist or nd < dist[v]:
+                dist[v] = nd
                 parent[v] = u
-                q.append(v)
+                if w:
+                    q.append(v)
+                else:
+                    q.appendleft(v)
     return dist, parent
 
 
@@ -135,10 +148,17 @@ def _reverse(adj) -> dict[str, set[str]]:
 
 
 def _make_path(adj, nodes: list[str]) -> Path:
+    """The path along ``nodes``; an edge into a summary and the summary's ``includes`` step make
+    one hop to the member (its ``via`` names the summary)."""
     hops = []
-    for u, v in zip(nodes, nodes[1:], strict=False):
+    for i, (u, v) in enumerate(zip(nodes, nodes[1:], strict=False)):
+        if is_summary(u):
+            continue
         _, d = adj[u][v]
-        hops.append(Hop.from_edge(u, v, d))
+        if is_summary(v) and i + 2 < len(nodes):
+            hops.append(Hop.from_edge(u, nodes[i + 2], d, via=v))
+        else:
+            hops.append(Hop.from_edge(u, v, d))
     return Path(tuple(hops))
 
 
@@ -171,7 +191,7 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
     pred = _edge_pred(kinds, include_conditional)
     adj = _best_edges(G, pred)
     radj = _reverse(adj)
-    to_tgt, _ = _bfs(radj, tgt, limit=max_hops)
+    to_tgt, _ = _bfs(radj, tgt, limit=max_hops, reverse=True)
     found: dict[tuple, Path] = {}
     # 1. the shortest witness for every connected pair
     for s in sorted(src):
@@ -197,23 +217,23 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
                 break
             if to_tgt.get(s, max_hops + 1) > length:
                 continue
-            stack = [(s, [s])]
+            stack = [(s, [s], 0)]
             while stack and budget > 0:
-                u, trail = stack.pop()
-                depth = len(trail) - 1
-                if depth == length:
+                u, trail, depth = stack.pop()
+                if depth == length and not is_summary(u):
                     if u in tgt and u != s:
-                        key = tuple(trail)
-                        if key not in found:
-                            found[key] = _make_path(adj, trail)
+                        p = _make_path(adj, trail)
+                        if p.nodes not in found:
+                            found[p.nodes] = p
                             budget -= 1
                     continue
+                step = 0 if is_summary(u) else 1
                 for v in sorted(adj.get(u, ()), reverse=True):
                     if v in trail:
                         continue
-                    if to_tgt.get(v, max_hops + 1) > length - depth - 1:
+                    if to_tgt.get(v, max_hops + 1) > length - depth - step:
                         continue
-                    stack.append((v, [*trail, v]))
+                    stack.append((v, [*trail, v], depth + step))
     ordered = tuple(sorted(found.values(), key=Path.sort_key))
     connected = {(p.source, p.target) for p in ordered}
     unknown = unknown_pairs(G, src, tgt, connected)
@@ -265,7 +285,7 @@ def reachable_from(G: nx.MultiDiGraph, source: str, *, kinds: EdgeFilter = None,
         raise InputError(f"no node {source!r} in the graph")
     adj = _best_edges(G, _edge_pred(kinds, include_conditional))
     dist, _ = _bfs(adj, [source], limit=max_hops)
-    return dict(sorted(dist.items(), key=lambda kv: (kv[1], kv[0])))
+    return dict(sorted(((n, d) for n, d in dist.items() if not is_summary(n)), key=lambda kv: (kv[1], kv[0])))
 
 
 def min_cut(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None,
@@ -279,7 +299,7 @@ def min_cut(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None,
     tgt = _resolve(G, targets, "targets")
     adj = _best_edges(G, _edge_pred(kinds, include_conditional))
     fwd, _ = _bfs(adj, src, stop=tgt, limit=max_hops)
-    back, _ = _bfs(_reverse(adj), tgt, limit=max_hops)
+    back, _ = _bfs(_reverse(adj), tgt, limit=max_hops, reverse=True)
     region = {n for n in fwd if n in back}
     if not (region & tgt) or not (region & src):
         return []
@@ -288,7 +308,10 @@ def min_cut(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None,
     for u in region:
         for v in adj.get(u, ()):
             if v in region and u not in tgt:
-                H.add_edge(u, v, capacity=1)
+                if is_summary(u):
+                    H.add_edge(u, v)  # includes: not a permission to remove (infinite capacity)
+                else:
+                    H.add_edge(u, v, capacity=1)
     for s in region & src:
         H.add_edge(S, s)  # no capacity: infinite
     for t in region & tgt:

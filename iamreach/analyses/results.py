@@ -34,10 +34,13 @@ class Hop:
     conditions: tuple[dict, ...] = ()
     method: str | None = None
     reason: str = ""
+    #: the summary node the edge reaches ``target`` through (an edge to a set of alike targets)
+    via: str | None = None
 
     @classmethod
-    def from_edge(cls, u: str, v: str, data: dict) -> Hop:
+    def from_edge(cls, u: str, v: str, data: dict, via: str | None = None) -> Hop:
         return cls(
+            via=via,
             source=u,
             target=v,
             kind=str(data.get("kind")),
@@ -62,6 +65,7 @@ class Hop:
             "conditions": [dict(c) for c in self.conditions],
             "method": self.method,
             "reason": self.reason,
+            **({"via": self.via} if self.via is not None else {}),
         }
 
 

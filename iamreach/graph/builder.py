@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,6 +38,7 @@ from iamreach.graph.candidates import (
     ResourcePolicyIndex,
     ResourceSensitivity,
     principal_keys_of_policy,
+    project_tags,
 )
 from iamreach.graph.policy import Decision, PolicyError, Request, evaluate, match_wildcard, parse_policy
 from iamreach.graph.tables import ACCESS, ESCALATION_METHODS, KMS_GATED_KINDS
@@ -45,11 +47,13 @@ from iamreach.model import (
     ANONYMOUS,
     COMPUTE_KINDS,
     INTERNET,
+    SUMMARY_MIN,
     EdgeKind,
     NodeKind,
     account_node,
     account_principals_node,
     service_node,
+    summary_node,
 )
 
 __all__ = ["build_graph", "Actor"]
@@ -58,6 +62,9 @@ log = logging.getLogger(__name__)
 
 _ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Sid": "AccountAdministrator", "Effect": "Allow",
                                                       "Action": "*", "Resource": "*"}]}
+_SELF = b"\x00SELF\x00"  # a resource's own ARN in a policy template
+_OWN = object()  # "the resource's own policy, looked up when first needed"
+_NO_GATE = object()  # "the KMS gate was not worked out in advance"
 _ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 _DB_KINDS = ("rds_instance", "rds_cluster")
 _SNAPSHOT_KINDS = ("rds_snapshot", "rds_cluster_snapshot", "ebs_snapshot")
@@ -86,7 +93,7 @@ class Actor:
     raw_docs: tuple = ()
 
 
-def build_graph(inv: Inventory, config: Config | None = None) -> nx.MultiDiGraph:
+def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: int = SUMMARY_MIN) -> nx.MultiDiGraph:
     """Build the reachability graph of an inventory.
 
     Parameters
@@ -95,6 +102,9 @@ def build_graph(inv: Inventory, config: Config | None = None) -> nx.MultiDiGraph
         The normalized inventory (from any loader or a snapshot).
     config : Config, optional
         Labels and rules; :meth:`Config.default` when omitted.
+    summary_min : int
+        Smallest set of alike targets drawn as one summary node (see
+        :func:`iamreach.model.summary_node`); a size above any set draws every edge per member.
 
     Returns
     -------
@@ -102,7 +112,7 @@ def build_graph(inv: Inventory, config: Config | None = None) -> nx.MultiDiGraph
         Nodes keyed by ARN (or the documented non-ARN ids); ``G.graph`` holds ``inventory``,
         ``config``, ``gaps`` and ``accounts``.
     """
-    return _Builder(inv, config or Config.default()).build()
+    return _Builder(inv, config or Config.default(), summary_min=summary_min).build()
 
 
 def _ev(type_: str, ref: str | None, detail: str, sid: str | None = None, index: int | None = None) -> dict:
@@ -118,8 +128,9 @@ def _get_path(d: dict, path: tuple[str, ...]):
 
 
 class _Builder:
-    def __init__(self, inv: Inventory, config: Config):
+    def __init__(self, inv: Inventory, config: Config, summary_min: int = SUMMARY_MIN):
         self.inv = inv
+        self.summary_min = summary_min
         self.config = config
         self.G = nx.MultiDiGraph()
         self.policy_cache: dict[tuple[str, int], Any] = {}
@@ -140,7 +151,9 @@ class _Builder:
         self.evaluations = 0
         self.known_keys = _FIXED_KNOWN | _referenced_tag_keys(inv)
         self.sensitivity = ResourceSensitivity()
-        self._resource_tag_keys = {k.split("/", 1)[1] for k in self.known_keys if k.startswith("aws:resourcetag/")}
+        self._uniform_cache: dict[tuple, bool] = {}
+        self._hits_cache: dict[tuple, frozenset[str]] = {}
+        self._label_cache: dict[tuple, list] = {}
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -183,6 +196,7 @@ class _Builder:
         self._structural_edges()
         self._make_actors()
         self._index_resource_policies()
+        self._resource_summaries()
         self._assume_edges()
         self._access_edges()
         self._escalation_edges()
@@ -564,84 +578,139 @@ class _Builder:
 
     # ------------------------------------------------------------------ can_assume
     def _assume_edges(self) -> None:
-        G = self.G
         by_account: dict[str, list[Actor]] = defaultdict(list)
         for a in self.actors.values():
             by_account[a.account].append(a)
+        pools: dict[tuple, list[Principal]] = defaultdict(list)
         for role in self.inv.principals:
             if role.kind != "role" or not role.trust_policy:
                 continue
-            trust = self.parse(role.trust_policy, f"{role.arn} trust policy", kind="trust")
-            if trust is None:
-                continue
-            keys = principal_keys_of_policy(role.trust_policy)
-            candidates: dict[str, Actor] = {}
-            for key in keys:
-                if key == "*":
-                    for a in self.actors.values():
+            template = _policy_template(role.trust_policy, role.arn)
+            if template is False or _SELF in template:  # a trust naming the role itself: its own pool
+                template = role.arn.encode()
+            pools[(role.account, template)].append(role)
+        for (account, template), roles in sorted(pools.items()):
+            if len(roles) >= self.summary_min:
+                self._assume_pool(account, template, roles, by_account)
+            else:
+                for role in roles:
+                    trust = self.parse(role.trust_policy, f"{role.arn} trust policy", kind="trust")
+                    if trust is not None:
+                        for actor in self._assume_candidates(role, by_account).values():
+                            self._assume_edge(actor, role, trust)
+
+    def _assume_candidates(self, role: Principal, by_account) -> dict[str, Actor]:
+        """The actors a role's trust policy could let in (and the service / federated nodes it trusts)."""
+        G = self.G
+        candidates: dict[str, Actor] = {}
+        for key in principal_keys_of_policy(role.trust_policy):
+            if key == "*":
+                for a in self.actors.values():
+                    candidates[a.node] = a
+            elif key.startswith("account:"):
+                # delegation to the account: only principals with an identity allow can use it
+                for a in by_account.get(key[8:], ()):
+                    if a.allows.may_allow("sts:AssumeRole"):
                         candidates[a.node] = a
-                elif key.startswith("account:"):
-                    # delegation to the account: only principals with an identity allow can use it
-                    for a in by_account.get(key[8:], ()):
-                        if a.allows.may_allow("sts:AssumeRole"):
-                            candidates[a.node] = a
-                elif key.startswith("service:"):
-                    svc = key[8:]
-                    node = service_node(svc)
-                    if node not in G:
-                        G.add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
-                                   name=svc, tags={}, labels=(), vpc=None, subnets=(), record=None)
-                    self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, reason=f"trust policy trusts {svc}",
-                                  actions=["sts:AssumeRole"],
-                                  evidence=[_ev("trust_policy", role.arn, f"Principal Service {svc}")])
-                elif key.startswith("federated:"):
-                    fed = key[10:]
-                    node = f"federated:{fed}"
-                    if node not in G:
-                        G.add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
-                                   name=fed, tags={}, labels=(), vpc=None, subnets=(), record=None)
-                    self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, decision="conditional",
-                                  conditions=[{"key": "federation", "detail": "holders of a federated identity"}],
-                                  actions=["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
-                                  reason=f"trust policy trusts federated provider {fed}",
-                                  evidence=[_ev("trust_policy", role.arn, f"Principal Federated {fed}")])
-                elif key in self.actors:
-                    candidates[key] = self.actors[key]
-            for actor in candidates.values():
-                # (self-assumption is allowed only when the trust names the role: the engine decides)
-                if not actor.allows.may_allow("sts:AssumeRole") and actor.account != role.account:
-                    continue  # cross-account needs an identity allow
-                if not self.actor_may(actor, "sts:AssumeRole"):
-                    continue
-                res = self.decide(actor, "sts:AssumeRole", role.arn, resource_account=role.account,
-                                  resource_policy=trust, resource_tags=role.tags)
-                if res.decision == Decision.DENIED:
-                    continue
-                self.add_edge(actor.node, role.arn, EdgeKind.CAN_ASSUME, decision=res.decision.value,
-                              conditions=[dict(c) for c in res.conditions], actions=["sts:AssumeRole"],
-                              reason=f"{actor.node} can assume {role.name}",
-                              evidence=[_ev("trust_policy", role.arn, "trust policy allows the caller"),
-                                        *self._evidence(res, "identity_policy")])
+            elif key.startswith("service:"):
+                svc = key[8:]
+                node = service_node(svc)
+                if node not in G:
+                    G.add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
+                               name=svc, tags={}, labels=(), vpc=None, subnets=(), record=None)
+                self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, reason=f"trust policy trusts {svc}",
+                              actions=["sts:AssumeRole"],
+                              evidence=[_ev("trust_policy", role.arn, f"Principal Service {svc}")])
+            elif key.startswith("federated:"):
+                fed = key[10:]
+                node = f"federated:{fed}"
+                if node not in G:
+                    G.add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
+                               name=fed, tags={}, labels=(), vpc=None, subnets=(), record=None)
+                self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, decision="conditional",
+                              conditions=[{"key": "federation", "detail": "holders of a federated identity"}],
+                              actions=["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
+                              reason=f"trust policy trusts federated provider {fed}",
+                              evidence=[_ev("trust_policy", role.arn, f"Principal Federated {fed}")])
+            elif key in self.actors:
+                candidates[key] = self.actors[key]
+        return candidates
+
+    def _may_assume(self, actor: Actor, account: str) -> bool:
+        # (self-assumption is allowed only when the trust names the role: the engine decides)
+        if not actor.allows.may_allow("sts:AssumeRole") and actor.account != account:
+            return False  # cross-account needs an identity allow
+        return self.actor_may(actor, "sts:AssumeRole")
+
+    def _assume_edge(self, actor: Actor, role: Principal, trust, target: str | None = None,
+                     what: str | None = None) -> None:
+        if not self._may_assume(actor, role.account):
+            return
+        res = self.decide(actor, "sts:AssumeRole", role.arn, resource_account=role.account,
+                          resource_policy=trust, resource_tags=role.tags)
+        if res.decision == Decision.DENIED:
+            return
+        ev = [_ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
+        if target is not None:
+            ev.append(_ev("summary", target, f"decided once, on {role.arn}, for {what}"))
+        self.add_edge(actor.node, target or role.arn, EdgeKind.CAN_ASSUME, decision=res.decision.value,
+                      conditions=[dict(c) for c in res.conditions], actions=["sts:AssumeRole"],
+                      reason=f"{actor.node} can assume {what or role.name}", evidence=ev)
+
+    def _assume_pool(self, account: str, template: bytes, roles: list[Principal], by_account) -> None:
+        """Roles of one account whose trust policies are one template: an actor the identity side
+        treats alike on all of them gets one edge to their summary."""
+        trusts = {r.arn: self.parse(r.trust_policy, f"{r.arn} trust policy", kind="trust") for r in roles}
+        roles = [r for r in roles if trusts[r.arn] is not None]
+        candidates: dict[str, Actor] = {}
+        for role in roles:  # every member trusts the same principals: one candidate set (and service edges)
+            candidates = self._assume_candidates(role, by_account)
+        if not roles:
+            return
+        policy_tags = _resource_tag_keys_of(roles[0].trust_policy)
+        descr = "trust-" + hashlib.blake2b(template, digest_size=5).hexdigest()
+        what = f"any of the {len(roles)} roles of {account} with this trust policy"
+        for actor in candidates.values():
+            if not self._may_assume(actor, account):
+                continue
+            if self.set_uniform(actor, [("sts:AssumeRole", "{arn}")], roles, account, policy_tags):
+                rep = next(r for r in roles if r.arn != actor.arn)
+                target = self.summary(account, "role", descr, [r.arn for r in roles])
+                self._assume_edge(actor, rep, trusts[rep.arn], target=target, what=what)
+            else:
+                for role in roles:
+                    self._assume_edge(actor, role, trusts[role.arn])
 
     # ------------------------------------------------------------------ data access
     def _candidates(self, actor: Actor, kind: str, action: str) -> set[str]:
+        """Resources of ``kind`` worth asking about ``action`` for ``actor``: those an Allow
+        pattern can reach in its account, and those whose resource policy names it."""
         out: set[str] = set()
         if not self.actor_may(actor, action):
             return out
         pats = actor.allows.resource_patterns(action)
         if pats:
-            same = self.by_kind_account.get((kind, actor.account), ())
-            if ANY_RESOURCE in pats:
-                out.update(r.arn for r in same)
-            else:
-                for r in same:
-                    arn = r.arn
-                    if any(_could_match(p, arn) for p in pats):
-                        out.add(arn)
+            out |= self._pattern_hits(tuple(pats), kind, actor.account)
         out |= self.rp_index.lookup((actor.arn, f"account:{actor.account}", "*"), kind)
         return out
 
+    def _pattern_hits(self, pats: tuple, kind: str, account: str) -> frozenset[str]:
+        """ARNs of ``kind`` in ``account`` that one of the identity patterns ``pats`` could reach
+        (cached: actors sharing a managed policy share its patterns)."""
+        key = (pats, kind, account)
+        hit = self._hits_cache.get(key)
+        if hit is None:
+            same = self.by_kind_account.get((kind, account), ())
+            if ANY_RESOURCE in pats:
+                hit = frozenset(r.arn for r in same)
+            else:
+                hit = frozenset(r.arn for r in same if any(_could_match(p, r.arn) for p in pats))
+            self._hits_cache[key] = hit
+        return hit
+
     def _fill(self, template: str, r: Resource) -> str:
+        if template == "{arn}":
+            return r.arn
         return template.format(arn=r.arn, region=r.region or "*", account=r.account,
                                resource_id=r.attributes.get("resource_id") or "*", name=r.name or "")
 
@@ -652,57 +721,268 @@ class _Builder:
             return True
         return self.org_may_allow(actor.account, action)
 
-    def uniform(self, actor: Actor, action: str, account: str) -> bool:
-        """Is ``action`` decided alike for every policy-less, untagged resource of ``account``?"""
-        docs = (*actor.raw_docs, *self._org_raw_docs.get("RCP", {}).get(account, ()))
-        return self.sensitivity.uniform(docs, action)
+    def _limits(self, actor: Actor, account: str) -> tuple:
+        """Raw documents of every layer that limits ``actor`` on a resource of ``account``."""
+        rcps = self._org_raw_docs.get("RCP", {}).get(account, ())
+        return (*actor.raw_docs, *rcps) if rcps else actor.raw_docs
 
     def memo_key(self, actor: Actor, action: str, r: Resource, resource: str) -> tuple | None:
         """A key under which the decision for (actor, action, ``r``) can be shared with other
-        plain resources of the same account (None: evaluate this one on its own)."""
-        if not self.plain(r):
-            return None
-        docs = (*actor.raw_docs, *self._org_raw_docs.get("RCP", {}).get(r.account, ()))
-        sig = self.sensitivity.signature(docs, action, resource)
-        return None if sig is None else (action, r.account, r.kind, sig)
-
-    def plain(self, r: Resource) -> bool:
-        """A resource whose decisions depend only on its ARN: no resource policy, no sharing,
-        no tag a policy conditions on."""
+        resources (None: evaluate this one on its own). Resources without a resource policy or
+        sharing get equal decisions when the same resource-specific statements match their ARNs
+        and they carry the same values of the tags those statements condition on."""
         if r.policy is not None or r.attributes.get("shared_accounts"):
-            return False
-        return not (self._resource_tag_keys and any(k.lower() in self._resource_tag_keys for k in r.tags))
+            return None
+        docs = self._limits(actor, r.account)
+        sig = self.sensitivity.signature(docs, action, resource)
+        if sig is None:
+            return None
+        return (action, r.account, r.kind, project_tags(r.tags, self.sensitivity.tag_keys(docs, action)), sig)
 
+    # ------------------------------------------------------------------ summaries
+    def _resource_summaries(self) -> None:
+        """Partition the resources of each (account, kind) into sets of alike resources a summary
+        may stand for: the same sharing and the same
+        resource policy once the resource's own ARN is written as a placeholder (policies made from
+        one template). Only sets of at least :data:`SUMMARY_MIN` members are kept; a policy that
+        names a resource pattern other than ``*`` or the resource's own ARN keeps its resource out
+        (its statements could tell members apart). KMS keys are never summarized."""
+        sets: dict[tuple, list[Resource]] = defaultdict(list)
+        for r in self.inv.resources:
+            if r.kind not in ACCESS:
+                continue
+            template = _policy_template(r.policy, r.arn) if r.policy is not None else None
+            if template is False:
+                continue
+            shared = tuple(sorted(r.attributes.get("shared_accounts") or ()))
+            sets[(r.account, r.kind, shared, template or b"")].append(r)
+        self.summaries: dict[tuple[str, str], list[_ResourceSet]] = defaultdict(list)
+        self.summaries_by_key: dict[tuple[str, str], list[_ResourceSet]] = defaultdict(list)
+        self.summary_of: dict[str, _ResourceSet] = {}
+        for (account, kind, shared, template), members in sorted(sets.items()):
+            if len(members) < self.summary_min:
+                continue
+            # members behind the same KMS key next to each other (see _set_gate)
+            members.sort(key=lambda r: (str(_get_path(r.attributes, KMS_GATED_KINDS[r.kind]) or "")
+                                        if r.kind in KMS_GATED_KINDS else "", r.arn))
+            parts = []
+            if template:
+                parts.append("policy-" + hashlib.blake2b(template, digest_size=5).hexdigest())
+            if shared:
+                parts.append("shared-" + "-".join(shared))
+            rpol = members[0].policy
+            keys = ({"*"} if "all" in shared else {f"account:{a}" for a in shared}) | principal_keys_of_policy(rpol)
+            rs = _ResourceSet(account, kind, ",".join(parts) or "all", members,
+                              _resource_tag_keys_of(rpol) if rpol is not None else frozenset())
+            self.summaries[(kind, account)].append(rs)
+            for k in keys:
+                self.summaries_by_key[(k, kind)].append(rs)
+            for m in members:
+                self.summary_of[m.arn] = rs
+
+    def summary(self, account: str, member_kind: str, descr: str, members: list[str]) -> str:
+        """The summary node for ``members`` (made, with its ``includes`` edges, on first use)."""
+        node = summary_node(account, member_kind, descr)
+        if node not in self.G:
+            self.G.add_node(node, kind=NodeKind.SUMMARY.value, account=account, region=None,
+                            name=f"{len(members)} {member_kind} of {account} ({descr})", tags={}, labels=(),
+                            vpc=None, subnets=(), record=None, members=tuple(members), member_kind=member_kind)
+            ev = (_ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),)
+            for m in members:
+                self.add_edge(node, m, EdgeKind.INCLUDES, reason=f"one of the {member_kind} of {account} ({descr})",
+                              evidence=ev)
+        return node
+
+    def uniform_over(self, actor: Actor, action: str, resources: list[str], account: str) -> bool:
+        """Do ``actor``'s policies match ``action`` on every one of ``resources`` in the same way?
+        (The same resource-specific statements match each ARN.)"""
+        docs = self._limits(actor, account)
+        rel = self.sensitivity.relevant(docs, action)
+        if rel is None:
+            return False
+        if not rel:
+            return True
+        key = (tuple(rel), action, resources[0], resources[-1], len(resources))
+        hit = self._uniform_cache.get(key)
+        if hit is None:
+            first = None
+            hit = True
+            for res in resources:
+                sig = tuple(any(match_wildcard(p, res) for p in pats) != neg for pats, neg in rel)
+                if first is None:
+                    first = sig
+                elif sig != first:
+                    hit = False
+                    break
+            self._uniform_cache[key] = hit
+        return hit
+
+    def set_uniform(self, actor: Actor, pairs, members: list, account: str, policy_tags=frozenset()) -> bool:
+        """Are ``actor``'s decisions for every (action, template) of ``pairs`` equal on each of
+        ``members`` (resources or principals alike in everything but their ARN)? True when the
+        same resource-specific statements match every member's ARN and the members agree on every
+        tag those statements (or the members' common resource policy, ``policy_tags``) read."""
+        docs = self._limits(actor, account)
+        for action, template in pairs:
+            if not self.uniform_over(actor, action, [self._fill(template, m) for m in members], account):
+                return False
+            keys = self.sensitivity.tag_keys(docs, action)
+            if keys is not None and policy_tags:
+                keys = keys | policy_tags
+            if keys == frozenset():
+                continue
+            first = project_tags(members[0].tags, keys)
+            if any(project_tags(m.tags, keys) != first for m in members[1:]):
+                return False
+        return True
+
+    # ------------------------------------------------------------------ data access
     def _access_edges(self) -> None:
-        kms_keys = {r.arn: r for r in self.inv.resources if r.kind == "kms_key"}
-        kms_by_id = {r.id: r for r in kms_keys.values() if r.id}
+        self._kms_keys = {r.arn: r for r in self.inv.resources if r.kind == "kms_key"}
+        self._kms_by_id = {r.id: r for r in self._kms_keys.values() if r.id}
         for actor in self.actors.values():
             memo: dict = {}
+            keys = (actor.arn, f"account:{actor.account}", "*")
             for kind, edges in ACCESS.items():
+                own = self.summaries.get((kind, actor.account), ())
+                named = [rs for k in keys for rs in self.summaries_by_key.get((k, kind), ())]
                 for edge_kind, pairs in edges.items():
+                    ek = EdgeKind(edge_kind)
                     per_action = [(pair, self._candidates(actor, kind, pair[0])) for pair in pairs]
                     cands = set().union(*(c for _, c in per_action))
+                    if not cands:
+                        continue
+                    done: set[int] = set()
+                    for rs in (*own, *named):
+                        if id(rs) in done:
+                            continue
+                        done.add(id(rs))
+                        if any(m.arn in cands for m in rs.members):
+                            self._set_edges(actor, rs, ek, pairs, cands, memo)
+                            cands.difference_update(m.arn for m in rs.members)
                     for arn in sorted(cands):
                         r = self.resources[arn]
                         todo = tuple(pair for pair, c in per_action if arn in c)
-                        self._access_edge(actor, r, EdgeKind(edge_kind), todo, kms_keys, kms_by_id, memo)
+                        self._access_edge(actor, r, ek, self._decisions(actor, r, todo, memo), memo)
 
-    def _access_edge(self, actor, r, edge_kind, pairs, kms_keys, kms_by_id, memo) -> None:
-        rpol = self._resource_policy(r)
-        allowed, conditional, conds, evidence = [], [], [], []
+    def _set_edges(self, actor: Actor, rs: _ResourceSet, ek: EdgeKind, pairs, cands: set, memo: dict) -> None:
+        """Edges from ``actor`` to the members of ``rs``: the members are split into parts the
+        actor's policies cannot tell apart (which resource-specific statements match the ARN,
+        the values of the tags they read, the KMS key's answer); each part is decided once, on
+        its first member, and a part of at least :data:`SUMMARY_MIN` members gets one edge to
+        its summary node."""
+        for part, subs in self._partition(actor, rs, ek, pairs, memo):
+            if not any(m.arn in cands for m in part):
+                continue  # pruning: no Allow pattern reaches them and no policy names the actor
+            results = self._decisions(actor, part[0], pairs, memo)
+            if len(subs) == 1:
+                gate = subs[0][1]
+                if len(part) >= self.summary_min:
+                    self._access_edge(actor, part[0], ek, results, memo, part=(rs, None, part), gate=gate)
+                else:
+                    for m in part:
+                        self._access_edge(actor, m, ek, results, memo, gate=gate)
+                continue
+            # the KMS keys answer differently: whole key groups keep a summary, the rest get edges each
+            for sub, gate in subs:
+                rest = {m.arn for m in sub}
+                for ref, group in rs.key_groups():
+                    if len(group) >= 2 and all(m.arn in rest for m in group):
+                        self._access_edge(actor, group[0], ek, results, memo, part=(rs, ref, group), gate=gate)
+                        rest.difference_update(m.arn for m in group)
+                for m in sub:
+                    if m.arn in rest:
+                        self._access_edge(actor, m, ek, results, memo, gate=gate)
+
+    def _partition(self, actor: Actor, rs: _ResourceSet, ek: EdgeKind, pairs, memo) -> list[tuple[list, list]]:
+        """``rs.members`` split by everything ``actor``'s decisions for ``pairs`` read besides the
+        ARN itself (the statements matching it, the tags they read): ``[(part, subs)]``, where
+        ``subs`` splits the part further by the answer of the KMS keys in front of the data
+        (for reads of KMS-gated kinds; else one sub with ``_NO_GATE``): ``[(members, gate)]``."""
+        docs = self._limits(actor, rs.account)
+        labels: list[list] = []
+        for action, template in pairs:
+            rel = self.sensitivity.relevant(docs, action)
+            if rel is None:  # a policy variable in a Resource: every member on its own
+                return [([m], [([m], _NO_GATE)]) for m in rs.members]
+            if rel:
+                labels.append(self._sig_labels(rs, tuple(rel), template))
+            keys = self.sensitivity.tag_keys(docs, action)
+            keys = None if keys is None or rs.policy_tags is None else keys | rs.policy_tags
+            if keys != frozenset():
+                labels.append(self._tag_labels(rs, keys))
+        parts: dict[tuple, list] = {}
+        if labels:
+            for i, label in enumerate(zip(*labels, strict=True)):
+                parts.setdefault(label, []).append(rs.members[i])
+        else:
+            parts[()] = list(rs.members)
+        if not (ek == EdgeKind.READS and rs.kind in KMS_GATED_KINDS):
+            return [(members, [(members, _NO_GATE)]) for members in parts.values()]
+        by_ref: dict = {}
+        out = []
+        for members in parts.values():
+            subs: dict = {}
+            for m in members:
+                ref = _get_path(m.attributes, KMS_GATED_KINDS[m.kind])
+                if ref not in by_ref:
+                    by_ref[ref] = self._gate_memo(actor, m, memo)
+                g = by_ref[ref]
+                subs.setdefault(None if g is None else (g[0], repr(g[1])), (g, []))[1].append(m)
+            out.append((members, [(sub, _gate_over(gate, sub)) for gate, sub in subs.values()]))
+        return out
+
+    def _sig_labels(self, rs: _ResourceSet, rel: tuple, template: str) -> list:
+        """Per member of ``rs``: which of the resource-specific statements ``rel`` match its ARN."""
+        key = (id(rs), rel, template)
+        hit = self._label_cache.get(key)
+        if hit is None:
+            seen: dict = {}
+            hit = []
+            for m in rs.members:
+                res = self._fill(template, m)
+                sig = tuple(any(match_wildcard(p, res) for p in pats) != neg for pats, neg in rel)
+                hit.append(seen.setdefault(sig, len(seen)))
+            self._label_cache[key] = hit
+        return hit
+
+    def _tag_labels(self, rs: _ResourceSet, keys: frozenset | None) -> list:
+        """Per member of ``rs``: its values of the tag ``keys`` (None: all its tags)."""
+        key = (id(rs), keys)
+        hit = self._label_cache.get(key)
+        if hit is None:
+            seen: dict = {}
+            hit = [seen.setdefault(project_tags(m.tags, keys), len(seen)) for m in rs.members]
+            self._label_cache[key] = hit
+        return hit
+
+    def _decisions(self, actor, r: Resource, pairs, memo: dict) -> list:
+        """[(action, Result)] for ``pairs`` on ``r``, up to the first allowed one."""
+        out = []
+        rpol = _OWN
         for action, template in pairs:
             resource = self._fill(template, r)
             key = self.memo_key(actor, action, r, resource)
             res = memo.get(key) if key is not None else None
             if res is None:
+                if rpol is _OWN:
+                    rpol = self._resource_policy(r)
                 res = self.decide(actor, action, resource, resource_account=r.account,
                                   resource_policy=rpol, resource_tags=r.tags)
                 if key is not None:
                     memo[key] = res
+            out.append((action, res))
+            if res.decision == Decision.ALLOWED:
+                break  # one allowed action makes the edge
+        return out
+
+    def _access_edge(self, actor, r, edge_kind, results, memo, part=None, gate=_NO_GATE) -> None:
+        allowed, conditional, conds, evidence = [], [], [], []
+        for action, res in results:
             if res.decision == Decision.ALLOWED:
                 allowed.append(action)
                 evidence.extend(self._evidence(res, "identity_policy"))
-                break  # one allowed action makes the edge
+                break
             if res.decision == Decision.CONDITIONAL:
                 conditional.append(action)
                 conds.extend(dict(c) for c in res.conditions)
@@ -711,11 +991,8 @@ class _Builder:
             return
         decision = "allowed" if allowed else "conditional"
         if edge_kind == EdgeKind.READS and r.kind in KMS_GATED_KINDS:
-            gkey = ("kms-gate", _get_path(r.attributes, KMS_GATED_KINDS[r.kind]))
-            if gkey in memo:
-                gate = memo[gkey]
-            else:
-                gate = memo[gkey] = self._kms_gate(actor, r, kms_keys, kms_by_id)
+            if gate is _NO_GATE:
+                gate = self._gate_memo(actor, r, memo)
             if gate is None:
                 return
             gdecision, gconds, gev = gate
@@ -725,10 +1002,30 @@ class _Builder:
             evidence.extend(gev)
         if decision == "allowed":
             conds = []
-        self.add_edge(actor.node, r.arn, edge_kind, decision=decision, conditions=_dedup(conds),
+        target, what = r.arn, f"{r.kind} {r.name or r.arn}"
+        if part is not None:
+            rs, ref, members = part
+            descr = rs.descr if ref is None else f"{rs.descr},key={ref}"
+            if ref is None and len(members) != len(rs.members):
+                # a part the actor's statements cut out of the set: named by its members, so
+                # actors with the same statements share it
+                digest = hashlib.blake2b("\n".join(m.arn for m in members).encode(), digest_size=5).hexdigest()
+                descr = f"{descr}#{digest}"
+            target = self.summary(r.account, r.kind, descr, [m.arn for m in members])
+            what = f"every one of {len(members)} alike {r.kind} of {r.account}"
+            evidence.append(_ev("summary", target, f"decided once, on {r.arn}, for {len(members)} resources "
+                                                   "that no policy tells apart"))
+        self.add_edge(actor.node, target, edge_kind, decision=decision, conditions=_dedup(conds),
                       actions=allowed or conditional,
-                      reason=f"{actor.node} {edge_kind.value} {r.kind} {r.name or r.arn} ({', '.join(allowed or conditional)})",
+                      reason=f"{actor.node} {edge_kind.value} {what} ({', '.join(allowed or conditional)})",
                       evidence=_dedup(evidence))
+
+    def _gate_memo(self, actor, r, memo):
+        gkey = ("kms-gate", _get_path(r.attributes, KMS_GATED_KINDS[r.kind]))
+        if gkey in memo:
+            return memo[gkey]
+        gate = memo[gkey] = self._kms_gate(actor, r, self._kms_keys, self._kms_by_id)
+        return gate
 
     def _kms_gate(self, actor, r, kms_keys, kms_by_id):
         """kms:Decrypt on the customer key protecting ``r``: None when denied, else (decision, conds, evidence)."""
@@ -836,6 +1133,71 @@ def _referenced_tag_keys(inv: Inventory) -> frozenset[str]:
         for m in pat.findall(orjson.dumps(d)):
             found.add(m.decode().lower())
     return frozenset(found)
+
+
+@dataclass(slots=True, eq=False)
+class _ResourceSet:
+    """Resources alike in everything a decision reads but their ARN (see _resource_summaries)."""
+
+    account: str
+    kind: str
+    descr: str
+    members: list
+    policy_tags: frozenset | None
+
+    def key_groups(self) -> list[tuple[str, list]]:
+        """The members grouped by the KMS key in front of their data (members are sorted so)."""
+        out: list[tuple[str, list]] = []
+        for m in self.members:
+            ref = str(_get_path(m.attributes, KMS_GATED_KINDS[m.kind]) or "")
+            if out and out[-1][0] == ref:
+                out[-1][1].append(m)
+            else:
+                out.append((ref, [m]))
+        return [(ref, group) for ref, group in out if ref]
+
+
+def _policy_template(doc, arn: str) -> bytes | bool:
+    """The canonical text of a resource policy with its resource's ARN as a placeholder; False
+    when a Resource / NotResource names anything but ``*`` or that ARN (and its sub-resources)."""
+    import orjson
+
+    stmts = doc.get("Statement") if isinstance(doc, dict) else None
+    for st in stmts if isinstance(stmts, list) else [stmts]:
+        if not isinstance(st, dict):
+            return False
+        for field_name in ("Resource", "NotResource"):
+            vals = st.get(field_name)
+            for v in vals if isinstance(vals, list) else ([] if vals is None else [vals]):
+                v = str(v)
+                if v != "*" and v != arn and not v.startswith(arn + "/"):
+                    return False
+    text = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    return text.replace(arn.encode(), _SELF)
+
+
+def _resource_tag_keys_of(doc) -> frozenset | None:
+    """Tag keys any statement of a resource policy reads through ``aws:ResourceTag/<key>``."""
+    import json
+    import re
+
+    keys = set()
+    for m in re.finditer(r"aws:resourcetag/([^\"\s,}]*)", json.dumps(doc), re.I):
+        if "${" in m.group(1):
+            return None
+        keys.add(m.group(1).lower())
+    return frozenset(keys)
+
+
+def _gate_over(gate, members: list):
+    """The KMS gate of one member standing for ``members`` (its evidence names every key)."""
+    if gate is None:
+        return None
+    refs = sorted({str(_get_path(m.attributes, KMS_GATED_KINDS[m.kind]) or "") for m in members} - {""})
+    if len(refs) <= 1:
+        return gate
+    return (gate[0], gate[1], [_ev("key_policy", None, f"kms:Decrypt {gate[0]} on each of the {len(refs)} keys in "
+                                  f"front of these resources: {', '.join(refs[:5])}" + (" ..." if len(refs) > 5 else ""))])
 
 
 def _merge_bpa(bucket: dict | None, account: dict | None) -> dict:

@@ -22,12 +22,14 @@ False
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from iamreach.graph.policy import match_wildcard
 
-__all__ = ["AllowPatterns", "ResourceSensitivity", "principal_keys_of_policy", "ANY_RESOURCE"]
+__all__ = ["AllowPatterns", "ResourceSensitivity", "principal_keys_of_policy", "project_tags", "ANY_RESOURCE"]
 
 #: returned by :meth:`AllowPatterns.resource_patterns` when a NotResource (or a policy variable)
 #: makes the reachable resources impossible to enumerate by pattern: every resource is a candidate.
@@ -170,6 +172,25 @@ class ResourcePolicyIndex:
         return out
 
 
+_MISSING = object()
+_TAG_KEY = re.compile(r"aws:resourcetag/([^\"\s,}]*)", re.I)
+
+
+def _resource_tag_keys(condition) -> frozenset | None:
+    """Lower-cased tag keys a Condition block reads through ``aws:ResourceTag/<key>`` (in a key
+    or a ``${...}`` value); None when a key is itself built from a variable."""
+    if not condition:
+        return frozenset()
+    text = json.dumps(condition)
+    keys = set()
+    for m in _TAG_KEY.finditer(text):
+        k = m.group(1)
+        if "${" in k or not k:
+            return None
+        keys.add(k.lower())
+    return frozenset(keys)
+
+
 class ResourceSensitivity:
     """Does a set of policies decide an action the same way for every resource of an account?
 
@@ -190,6 +211,7 @@ class ResourceSensitivity:
         self._compiled: dict[int, list] = {}
         self._keep: list = []  # keep documents alive so id() stays unique
         self._relevant: dict[tuple, list | None] = {}
+        self._tags: dict[tuple, frozenset | None] = {}
 
     def _compile(self, doc) -> list:
         key = id(doc)
@@ -206,13 +228,18 @@ class ResourceSensitivity:
                 not_res = "NotResource" in st
                 res = [str(r) for r in _as_list(st.get("NotResource") if not_res else st.get("Resource"))]
                 star = not not_res and res == ["*"]
-                out.append((acts, not_act, star, res, not_res))
+                out.append((acts, not_act, star, res, not_res, _resource_tag_keys(st.get("Condition"))))
         self._compiled[key] = out
         self._keep.append(doc)
         return out
 
     def uniform(self, docs: Iterable[dict], action: str) -> bool:
         return self._relevant_for(tuple(docs), action) == []
+
+    def relevant(self, docs: Iterable[dict], action: str) -> list | None:
+        """The resource-specific statements of ``docs`` that match ``action``, as
+        ``[(patterns, is_not_resource)]``; None when one uses a policy variable."""
+        return self._relevant_for(tuple(docs), action)
 
     def _relevant_for(self, docs: tuple, action: str) -> list | None:
         """Resource-specific statements matching ``action``: [(patterns, is_not_resource)];
@@ -222,7 +249,7 @@ class ResourceSensitivity:
             return self._relevant[key]
         out: list | None = []
         for doc in docs:
-            for acts, not_act, star, res, not_res in self._compile(doc):
+            for acts, not_act, star, res, not_res, _tags in self._compile(doc):
                 if star:
                     continue
                 hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
@@ -236,6 +263,38 @@ class ResourceSensitivity:
                 break
         self._relevant[key] = out
         return out
+
+    def tag_keys(self, docs: tuple, action: str) -> frozenset | None:
+        """Lower-cased tag keys whose ``aws:ResourceTag/<key>`` a statement matching ``action``
+        reads in its conditions (any effect); None when a key is built from a policy variable
+        (then every tag may matter).
+
+        >>> rs = ResourceSensitivity()
+        >>> d = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+        ...       "Condition": {"StringEquals": {"aws:ResourceTag/Team": "x"}}}]}
+        >>> sorted(rs.tag_keys((d,), "s3:GetObject")), rs.tag_keys((d,), "ec2:StartInstances")
+        (['team'], frozenset())
+        """
+        key = (tuple(id(d) for d in docs), action)
+        hit = self._tags.get(key, _MISSING)
+        if hit is not _MISSING:
+            return hit
+        out: set[str] | None = set()
+        for doc in docs:
+            for acts, not_act, _star, _res, _not_res, tags in self._compile(doc):
+                if not tags and tags is not None:
+                    continue
+                if any(match_wildcard(a, action, case_sensitive=False) for a in acts) == not_act:
+                    continue
+                if tags is None:
+                    out = None
+                    break
+                out |= tags
+            if out is None:
+                break
+        hit = None if out is None else frozenset(out)
+        self._tags[key] = hit
+        return hit
 
     def signature(self, docs: Iterable[dict], action: str, resource: str) -> tuple | None:
         """Which resource-specific statements match ``resource``: resources with equal signatures
@@ -252,3 +311,12 @@ class ResourceSensitivity:
         if rel is None:
             return None
         return tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
+
+
+def project_tags(tags: dict, keys: frozenset | None) -> tuple:
+    """The (key, value) pairs of ``tags`` whose lower-cased key is in ``keys`` (None: all of them)."""
+    if keys is None:
+        return tuple(sorted(tags.items()))
+    if not keys or not tags:
+        return ()
+    return tuple(sorted((k, v) for k, v in tags.items() if k.lower() in keys))

@@ -14,7 +14,7 @@ import functools
 import re
 from collections import Counter, defaultdict
 
-from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy
+from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy, project_tags
 from iamreach.graph.policy import Decision, default_catalog
 from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
 from iamreach.model import EdgeKind, account_node
@@ -80,9 +80,14 @@ class _Escalation:
                 self.users_by_account[p.account].append(p)
             elif p.kind == "group":
                 self.groups_by_account[p.account].append(p)
+        self.profile_roles = {ip.arn: list(ip.role_arns) for ip in b.inv.instance_profiles}
         self.workloads: dict[tuple[str, str], list] = defaultdict(list)
+        self.plain_workloads: dict[tuple[str, str], list] = defaultdict(list)
         for r in b.inv.resources:
             self.workloads[(r.kind, r.account)].append(r)
+            if r.policy is None and self._workload_roles(r):
+                self.plain_workloads[(r.kind, r.account)].append(r)
+        self.plain_workload_arns = {w.arn for ws in self.plain_workloads.values() for w in ws}
         regions = Counter(r.region for r in b.inv.resources if r.region)
         self.region = regions.most_common(1)[0][0] if regions else "us-east-1"
         self.catalog = default_catalog()
@@ -114,7 +119,19 @@ class _Escalation:
         base = self.decide_all(actor, [(a, _probe(a, actor, self.region), actor.account, None) for a in m.actions])
         if base is None:
             return
-        for role in self.roles_by_service.get((actor.account, m.service), ()):
+        pool = self.roles_by_service.get((actor.account, m.service), ())
+        if self._pooled(actor, ["iam:PassRole"], pool):
+            rep = self._rep(actor, pool)
+            res = self.b.decide(actor, "iam:PassRole", rep.arn, resource_account=rep.account,
+                                extra={"iam:PassedToService": m.service})
+            if res.decision != Decision.DENIED:
+                outcome = _combine([("iam:PassRole", res)])
+                decision = "conditional" if "conditional" in (base[0], outcome[0]) else "allowed"
+                target = self.b.summary(actor.account, "role", f"trusting {m.service}", [p.arn for p in pool])
+                self.edge(actor, target, m, (decision, base[1] + outcome[1], base[2] + outcome[2]),
+                          f"pass any of {len(pool)} roles trusting {m.service} to it")
+            return
+        for role in pool:
             res = self.b.decide(actor, "iam:PassRole", role.arn, resource_account=role.account,
                                 extra={"iam:PassedToService": m.service})
             if res.decision == Decision.DENIED:
@@ -124,11 +141,51 @@ class _Escalation:
             self.edge(actor, role.arn, m, (decision, base[1] + outcome[1], base[2] + outcome[2]),
                       f"pass {role.name} to {m.service}")
 
+    def _pooled(self, actor, actions, pool) -> bool:
+        """Is ``pool`` (principals of the actor's account, or workloads) big enough for a summary,
+        and do the actor's policies match ``actions`` on every member's ARN alike?"""
+        if len(pool) < self.b.summary_min:
+            return False
+        arns = [p.arn for p in pool]
+        return all(self.b.uniform_over(actor, a, arns, actor.account) for a in actions)
+
+    @staticmethod
+    def _rep(actor, pool):
+        """A member of ``pool`` other than the actor itself, to decide for all."""
+        return next(p for p in pool if p.arn != actor.arn)
+
+    def _workload_pool(self, actor, m: EscalationMethod, kind: str) -> bool:
+        """Edge to the summary of the roles run by every plain ``kind`` workload of the actor's
+        account when the actor's policies treat those workloads alike; False when they do not."""
+        pool = self.plain_workloads.get((kind, actor.account), ())
+        if len(pool) < self.b.summary_min:
+            return False
+        docs = self.b._limits(actor, actor.account)
+        targets = []
+        for a in m.actions:
+            arns = [self._on_workload(a, w, actor) for w in pool]
+            if not self.b.uniform_over(actor, a, arns, actor.account):
+                return False
+            keys = self.b.sensitivity.tag_keys(docs, a)
+            if keys != frozenset() and len({project_tags(w.tags, keys) for w in pool}) > 1:
+                return False
+            targets.append((a, arns[0]))
+        outcome = self.decide_all(actor, [(a, res, actor.account, None) for a, res in targets])
+        if outcome is not None:
+            roles = sorted({r for w in pool for r in self._workload_roles(w) if r in self.b.G})
+            if roles:
+                target = self.b.summary(actor.account, "role", f"run by {kind}", roles)
+                self.edge(actor, target, m, outcome, f"take over any of {len(pool)} {kind} and the roles they run as")
+        return True
+
     def workload(self, actor, m: EscalationMethod) -> None:
         if not all(actor.allows.may_allow(a) for a in m.actions):
             return
         for kind in m.workload_kinds:
+            pooled = self._workload_pool(actor, m, kind)
             for w in self.workloads.get((kind, actor.account), ()):
+                if pooled and w.arn in self.plain_workload_arns:
+                    continue
                 roles = self._workload_roles(w)
                 if not roles:
                     continue
@@ -158,11 +215,7 @@ class _Escalation:
         if a.get("role_arn"):
             return [a["role_arn"]]
         prof = a.get("instance_profile_arn")
-        if prof:
-            for ip in self.b.inv.instance_profiles:
-                if ip.arn == prof:
-                    return list(ip.role_arns)
-        return []
+        return list(self.profile_roles.get(prof, ())) if prof else []
 
     def self_methods(self, actor, m: EscalationMethod) -> None:
         if actor.kind not in ("user", "role") or not all(actor.allows.may_allow(a) for a in m.actions):
@@ -194,8 +247,15 @@ class _Escalation:
             return  # can_assume edges carry sts:AssumeRole
         if not all(actor.allows.may_allow(a) for a in m.actions):
             return
-        pool = self.users_by_account if m.target_kind == "user" else self.roles_by_account
-        for p in pool.get(actor.account, ()):
+        pool = (self.users_by_account if m.target_kind == "user" else self.roles_by_account).get(actor.account, ())
+        if self._pooled(actor, m.actions, pool):
+            rep = self._rep(actor, pool)
+            outcome = self.decide_all(actor, [(a, rep.arn, rep.account, None) for a in m.actions])
+            if outcome is not None:
+                target = self.b.summary(actor.account, m.target_kind, "all", [p.arn for p in pool])
+                self.edge(actor, target, m, outcome, f"on any of the {len(pool)} {m.target_kind}s of {actor.account}")
+            return
+        for p in pool:
             if p.arn == actor.arn:
                 continue
             outcome = self.decide_all(actor, [(a, p.arn, p.account, None) for a in m.actions])
@@ -206,9 +266,14 @@ class _Escalation:
         if not all(actor.allows.may_allow(a) for a in m.actions):
             return
         G = self.b.G
-        reachable = [v for _, v, d in G.out_edges(actor.node, data=True)
-                     if d["kind"] in ("can_assume", "escalates_to") and v in self.b.principals]
-        for target in sorted(set(reachable)):
+        reachable = set()
+        for _, v, d in G.out_edges(actor.node, data=True):
+            if d["kind"] in ("can_assume", "escalates_to"):
+                reachable.update(G.nodes[v].get("members") or (v,))
+        done = set()
+        for target in sorted(reachable):
+            if target not in self.b.principals or self.b.principals[target].account in done:
+                continue
             p = self.b.principals[target]
             if m.target_kind == "role_policy":
                 if p.kind != "role":
@@ -222,6 +287,7 @@ class _Escalation:
                 outcome = self.decide_all(actor, [(a, resource, p.account, None) for a in m.actions])
                 if outcome is not None:
                     self.edge(actor, account_node(p.account), m, outcome, f"widen {p.kind} {p.name} it can act as")
+                    done.add(p.account)  # one edge per account administrator is all there is to add
                     break
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from iamreach.graph.policy.wildcard import match_wildcard
-from iamreach.model import account_node
+from iamreach.model import account_node, is_summary
 
 __all__ = [
     "labels",
@@ -124,8 +124,14 @@ def out_edges(G: Any, n: str, kinds: Iterable[str] | None = None) -> list[tuple[
     if n not in G:
         return []
     wanted = None if kinds is None else {_kind(k) for k in kinds}
-    edges = [(u, v, k, d) for u, v, k, d in G.out_edges(n, keys=True, data=True)
-             if wanted is None or str(d.get("kind")) in wanted]
+    edges = []
+    for u, v, k, d in G.out_edges(n, keys=True, data=True):
+        if wanted is not None and str(d.get("kind")) not in wanted:
+            continue
+        if is_summary(v):  # an edge to a set of alike targets stands for one edge to each
+            edges.extend((u, m, k, d) for m in G.nodes[v].get("members") or ())
+        else:
+            edges.append((u, v, k, d))
     return sorted(edges, key=lambda e: (e[1], str(e[3].get("kind")), str(e[2])))
 
 
@@ -134,8 +140,13 @@ def in_edges(G: Any, n: str, kinds: Iterable[str] | None = None) -> list[tuple[s
     if n not in G:
         return []
     wanted = None if kinds is None else {_kind(k) for k in kinds}
-    edges = [(u, v, k, d) for u, v, k, d in G.in_edges(n, keys=True, data=True)
-             if wanted is None or str(d.get("kind")) in wanted]
+    edges = []
+    for u, v, k, d in G.in_edges(n, keys=True, data=True):
+        if str(d.get("kind")) == "includes":  # the edges into a summary reach each of its members
+            edges.extend((w, n, k2, d2) for w, _, k2, d2 in G.in_edges(u, keys=True, data=True)
+                         if wanted is None or str(d2.get("kind")) in wanted)
+        elif wanted is None or str(d.get("kind")) in wanted:
+            edges.append((u, v, k, d))
     return sorted(edges, key=lambda e: (e[0], str(e[3].get("kind")), str(e[2])))
 
 
