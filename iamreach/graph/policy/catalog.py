@@ -90,7 +90,8 @@ class ActionCatalog:
         self._type_globs: dict[str, tuple[tuple[str, Glob, int, str], ...]] = {}
         self._applies: dict[str, dict[str, tuple[bool | None, str | None, str, str]]] = {}
         self._type_index: dict[str, tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]] = {}
-        self._classified: dict[str, dict[str, tuple[str, ...]]] = {}  # ARN -> service prefix -> types
+        # ARN -> (service prefix, types), or {service prefix: types} once asked for several prefixes
+        self._classified: dict[str, Any] = {}
         self._wanted: dict[str, frozenset[str]] = {}
 
     # -- basic lookups ------------------------------------------------------------------------
@@ -188,15 +189,25 @@ class ActionCatalog:
     def classify(self, prefix: str, arn: str) -> tuple[str, ...]:
         """The most specific resource type(s) of service ``prefix`` that ``arn`` matches."""
         prefix = prefix.lower()
-        per_arn = self._classified.get(arn)
-        if per_arn is None:
-            if len(self._classified) > 100_000:
+        entry = self._classified.get(arn)
+        if entry is not None:
+            if entry.__class__ is tuple:
+                if entry[0] == prefix:
+                    return entry[1]
+            else:
+                hit = entry.get(prefix)
+                if hit is not None:
+                    return hit
+        types = self._classify(prefix, arn)
+        if entry is None:
+            if len(self._classified) > 200_000:
                 self._classified.clear()
-            per_arn = self._classified[arn] = {}
-        hit = per_arn.get(prefix)
-        if hit is None:
-            hit = per_arn[prefix] = self._classify(prefix, arn)
-        return hit
+            self._classified[arn] = (prefix, types)  # an ARN is mostly classified for its own service only
+        elif entry.__class__ is tuple:
+            self._classified[arn] = {entry[0]: entry[1], prefix: types}
+        else:
+            entry[prefix] = types
+        return types
 
     def _classify(self, prefix: str, arn: str) -> tuple[str, ...]:
         self._service_types(prefix)

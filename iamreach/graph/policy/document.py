@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -72,6 +72,7 @@ UNLIMITED, ROLE, ACCOUNT, NOMATCH = 3, 2, 1, 0
 
 
 _TERM_FIELDS = ("effect", "operator", "key", "values", "source", "sid", "negated")
+_TERM_INDEX = {name: i for i, name in enumerate(_TERM_FIELDS)}
 
 
 class ConditionTerm(Mapping[str, Any]):
@@ -87,7 +88,7 @@ class ConditionTerm(Mapping[str, Any]):
     ('aws:SourceVpc', 'StringEquals', ['effect', 'key', 'negated'])
     """
 
-    __slots__ = ("effect", "operator", "key", "values", "source", "sid", "negated")
+    __slots__ = ("effect", "operator", "key", "values", "source", "sid", "negated", "_k", "_h")
 
     effect: str
     operator: str
@@ -107,16 +108,23 @@ class ConditionTerm(Mapping[str, Any]):
         sid: str | None,
         negated: bool,
     ):
-        for name, value in zip(_TERM_FIELDS, (effect, operator, key, tuple(values), source, sid, negated), strict=True):
+        fields = (effect, operator, key, tuple(values), source, sid, negated)
+        for name, value in zip(_TERM_FIELDS, fields, strict=True):
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "_k", fields)
+        object.__setattr__(self, "_h", hash(fields))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ConditionTerm is immutable")
 
     def __getitem__(self, name: str) -> Any:
-        if name not in _TERM_FIELDS:
+        i = _TERM_INDEX.get(name)
+        if i is None:
             raise KeyError(name)
-        return getattr(self, name)
+        return self._k[i]
+
+    def keys(self) -> KeysView[str]:
+        return _TERM_KEYS
 
     def __iter__(self) -> Iterator[str]:
         return iter(_TERM_FIELDS)
@@ -125,15 +133,15 @@ class ConditionTerm(Mapping[str, Any]):
         return len(_TERM_FIELDS)
 
     def _key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f) for f in _TERM_FIELDS)
+        return self._k
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, ConditionTerm):
-            return self._key() == other._key()
+            return self is other or (self._h == other._h and self._k == other._k)
         return Mapping.__eq__(self, other)
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return self._h
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form: ``{"effect","operator","key","values","source","sid","negated"}``."""
@@ -144,6 +152,9 @@ class ConditionTerm(Mapping[str, Any]):
     def __repr__(self) -> str:
         neg = "NOT " if self.negated else ""
         return f"ConditionTerm({neg}{self.operator} {self.key} {list(self.values)} @ {self.source})"
+
+
+_TERM_KEYS = KeysView(_TERM_INDEX)  # ConditionTerm.keys(): the field names, in order
 
 
 class PrincipalSpec:
@@ -499,7 +510,15 @@ class Policy:
                     for a in _expand_known(g.pattern):
                         exact.setdefault(a, []).append(st)
         self._by_service = {k: tuple(v) for k, v in by_service.items()}
-        self._exact = {k: tuple(dict.fromkeys(v)) for k, v in exact.items()}
+        self._exact: dict[str, tuple[Statement, ...]] = {}
+        self._exact_split: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
+        split: dict[tuple[Statement, ...], tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
+        for a, found in exact.items():
+            sts = self._exact[a] = tuple(dict.fromkeys(found))
+            pair = split.get(sts)  # the actions a glob expands to share one (denies, allows) pair
+            if pair is None:
+                pair = split[sts] = (tuple(st for st in sts if not st.is_allow), tuple(st for st in sts if st.is_allow))
+            self._exact_split[a] = pair
         self._wild = tuple(wild)
         # Wildcard-service statements whose match depends on the service prefix alone ("*",
         # NotAction ["iam:*", ...]) are matched once per service; the others once per action.
@@ -508,10 +527,6 @@ class Policy:
         self._wild_denies = tuple(st for st in per_action if not st.is_allow)
         self._wild_allows = tuple(st for st in per_action if st.is_allow)
         self._by_wild_service: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
-        self._exact_split = {
-            a: (tuple(st for st in sts if not st.is_allow), tuple(st for st in sts if st.is_allow))
-            for a, sts in self._exact.items()
-        }
         self._cache: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
         # The evaluator's hot path, for a catalogued action: ``lookup.get(action_lower, absent)`` is
         # the ``candidates()`` answer, or ``None`` (then call :meth:`candidates`, which caches).

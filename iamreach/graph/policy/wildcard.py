@@ -372,24 +372,28 @@ def compile_tokens(tokens: list[tuple[bool, str]], *, case_sensitive: bool = Tru
     return Glob(segments, case_sensitive=case_sensitive, pattern=pattern)
 
 
-_GLOB_CACHE: dict[tuple[str, bool], Glob] = {}
+# Compiled plain patterns, case-sensitive and case-insensitive, keyed by the pattern text.
+_GLOB_CACHES: tuple[dict[str, Glob], dict[str, Glob]] = ({}, {})
 
 
 def compile_glob(pattern: str, *, case_sensitive: bool = True) -> Glob:
     """Compile a plain wildcard pattern (every ``*`` and ``?`` is a wildcard). Cached."""
-    key = (pattern, case_sensitive)
-    glob = _GLOB_CACHE.get(key)
+    cache = _GLOB_CACHES[0 if case_sensitive else 1]
+    glob = cache.get(pattern)
     if glob is None:
         glob = compile_tokens([(False, pattern)], case_sensitive=case_sensitive, pattern=pattern)
-        if len(_GLOB_CACHE) > 200_000:
-            _GLOB_CACHE.clear()
-        _GLOB_CACHE[key] = glob
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[pattern] = glob
     return glob
 
 
 def match_wildcard(pattern: str, text: str, case_sensitive: bool = True) -> bool:
     """Whether ``text`` matches the IAM wildcard ``pattern`` (``*``, ``?``); linear time."""
-    return compile_glob(pattern, case_sensitive=case_sensitive).match(text)
+    glob = _GLOB_CACHES[0 if case_sensitive else 1].get(pattern)
+    if glob is None:
+        glob = compile_glob(pattern, case_sensitive=case_sensitive)
+    return glob.match(text)
 
 
 class Arn(NamedTuple):
