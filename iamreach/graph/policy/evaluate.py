@@ -378,7 +378,8 @@ class Request:
                 self.resource_account or _arn_account(self.resource),
             )
             ctx.unknown = unknown
-            ctx.known = _lower_keys(self.known_keys)
+            known = self.known_keys
+            ctx.known = _lower_keys(known) if known else _NO_KEYS
         return ctx
 
 
@@ -482,9 +483,15 @@ def _stmt_value(st: Statement, resource: str, req: Request, negated: bool) -> An
             rv = st.matches_resource(resource, req._ctx or req.context_view())
             if rv is False:
                 return False
-    if not st.conditions:
+    conditions = st.conditions
+    if not conditions:
         return True if rv is True else st.resource_terms(negated)
-    cv = st.condition_value(req._ctx or req.context_view())
+    if len(conditions) == 1:  # the common case: Statement.condition_value without the loop
+        cv = conditions[0].evaluate(req._ctx or req.context_view())
+        if cv is None:
+            cv = conditions
+    else:
+        cv = st.condition_value(req._ctx or req.context_view())
     if cv is False:
         return False
     if cv is True:
