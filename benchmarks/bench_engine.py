@@ -377,7 +377,7 @@ INTRO = (
     "trust / key policies, unknown values). The *floor* line is the evaluator's fixed path alone (one\n"
     "policy, one statement). Runs on a shared, loaded 2-core machine (see the load average) read low:\n"
     "compare runs at similar load (the engine of the 04:31 run below, 46,299/s at load 12.5, measured\n"
-    "70,827/s at load 2.2 back to back with the 07:51 one, which measured 117,803/s in that pairing).\n"
+    "70,827/s at load 2.2 back to back with this engine, which measured 117,803/s in that pairing).\n"
 )
 
 
