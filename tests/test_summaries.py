@@ -155,3 +155,4 @@ def test_a_tag_condition_splits_the_set():
         for m in G.nodes[v].get("members") or (v,):
             reached[d["kind"]].add(m)
     assert reached["reads"] == {r.arn for r in inv.resources if r.tags["Classification"] == "public"}
+

@@ -154,6 +154,7 @@ class _Builder:
         self._uniform_cache: dict[tuple, bool] = {}
         self._hits_cache: dict[tuple, frozenset[str]] = {}
         self._label_cache: dict[tuple, list] = {}
+        self._allow_cache: dict = {}
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -501,7 +502,7 @@ class _Builder:
                     self.accounts.get(p.account) and self.accounts[p.account].is_management),
                 is_service_linked=p.is_service_linked,
                 context=self._context_for(p, p.account, p.arn),
-                allows=AllowPatterns.from_documents(docs), policy_arns=tuple(arns), groups=groups,
+                allows=AllowPatterns.from_documents(docs, self._allow_cache), policy_arns=tuple(arns), groups=groups,
                 raw_docs=tuple(limits),
             )
         admin = self.parse(_ADMIN_DOC, "iamreach:account-administrator")
@@ -688,10 +689,14 @@ class _Builder:
         out: set[str] = set()
         if not self.actor_may(actor, action):
             return out
-        pats = actor.allows.resource_patterns(action)
+        pats = tuple(actor.allows.resource_patterns(action))
         if pats:
-            out |= self._pattern_hits(tuple(pats), kind, actor.account)
-        out |= self.rp_index.lookup((actor.arn, f"account:{actor.account}", "*"), kind)
+            out |= self._pattern_hits(pats, kind, actor.account)
+        for arn in self.rp_index.lookup((actor.arn, f"account:{actor.account}", "*"), kind):
+            account = self.resources[arn].account
+            # across accounts both sides must allow: the actor's own Allow patterns must reach it
+            if account == actor.account or (pats and arn in self._pattern_hits(pats, kind, account)):
+                out.add(arn)
         return out
 
     def _pattern_hits(self, pats: tuple, kind: str, account: str) -> frozenset[str]:
@@ -708,7 +713,7 @@ class _Builder:
             self._hits_cache[key] = hit
         return hit
 
-    def _fill(self, template: str, r: Resource) -> str:
+    def fill(self, template: str, r: Resource) -> str:
         if template == "{arn}":
             return r.arn
         return template.format(arn=r.arn, region=r.region or "*", account=r.account,
@@ -756,9 +761,9 @@ class _Builder:
                 continue
             shared = tuple(sorted(r.attributes.get("shared_accounts") or ()))
             sets[(r.account, r.kind, shared, template or b"")].append(r)
-        self.summaries: dict[tuple[str, str], list[_ResourceSet]] = defaultdict(list)
-        self.summaries_by_key: dict[tuple[str, str], list[_ResourceSet]] = defaultdict(list)
-        self.summary_of: dict[str, _ResourceSet] = {}
+        self.summaries: dict[tuple[str, str], list[AlikeSet]] = defaultdict(list)
+        self.summaries_by_key: dict[tuple[str, str], list[AlikeSet]] = defaultdict(list)
+        self.summary_of: dict[str, AlikeSet] = {}
         for (account, kind, shared, template), members in sorted(sets.items()):
             if len(members) < self.summary_min:
                 continue
@@ -772,7 +777,7 @@ class _Builder:
                 parts.append("shared-" + "-".join(shared))
             rpol = members[0].policy
             keys = ({"*"} if "all" in shared else {f"account:{a}" for a in shared}) | principal_keys_of_policy(rpol)
-            rs = _ResourceSet(account, kind, ",".join(parts) or "all", members,
+            rs = AlikeSet(account, kind, ",".join(parts) or "all", members,
                               _resource_tag_keys_of(rpol) if rpol is not None else frozenset())
             self.summaries[(kind, account)].append(rs)
             for k in keys:
@@ -824,7 +829,7 @@ class _Builder:
         tag those statements (or the members' common resource policy, ``policy_tags``) read."""
         docs = self._limits(actor, account)
         for action, template in pairs:
-            if not self.uniform_over(actor, action, [self._fill(template, m) for m in members], account):
+            if not self.uniform_over(actor, action, [self.fill(template, m) for m in members], account):
                 return False
             keys = self.sensitivity.tag_keys(docs, action)
             if keys is not None and policy_tags:
@@ -857,7 +862,7 @@ class _Builder:
                         if id(rs) in done:
                             continue
                         done.add(id(rs))
-                        if any(m.arn in cands for m in rs.members):
+                        if not cands.isdisjoint(rs.arns):
                             self._set_edges(actor, rs, ek, pairs, cands, memo)
                             cands.difference_update(m.arn for m in rs.members)
                     for arn in sorted(cands):
@@ -865,14 +870,14 @@ class _Builder:
                         todo = tuple(pair for pair, c in per_action if arn in c)
                         self._access_edge(actor, r, ek, self._decisions(actor, r, todo, memo), memo)
 
-    def _set_edges(self, actor: Actor, rs: _ResourceSet, ek: EdgeKind, pairs, cands: set, memo: dict) -> None:
+    def _set_edges(self, actor: Actor, rs: AlikeSet, ek: EdgeKind, pairs, cands: set, memo: dict) -> None:
         """Edges from ``actor`` to the members of ``rs``: the members are split into parts the
         actor's policies cannot tell apart (which resource-specific statements match the ARN,
         the values of the tags they read, the KMS key's answer); each part is decided once, on
         its first member, and a part of at least :data:`SUMMARY_MIN` members gets one edge to
         its summary node."""
-        for part, subs in self._partition(actor, rs, ek, pairs, memo):
-            if not any(m.arn in cands for m in part):
+        for part, subs in self.partition(actor, rs, ek, pairs, memo):
+            if len(part) != len(rs.members) and cands.isdisjoint([m.arn for m in part]):
                 continue  # pruning: no Allow pattern reaches them and no policy names the actor
             results = self._decisions(actor, part[0], pairs, memo)
             if len(subs) == 1:
@@ -894,7 +899,7 @@ class _Builder:
                     if m.arn in rest:
                         self._access_edge(actor, m, ek, results, memo, gate=gate)
 
-    def _partition(self, actor: Actor, rs: _ResourceSet, ek: EdgeKind, pairs, memo) -> list[tuple[list, list]]:
+    def partition(self, actor: Actor, rs: AlikeSet, ek: EdgeKind, pairs, memo) -> list[tuple[list, list]]:
         """``rs.members`` split by everything ``actor``'s decisions for ``pairs`` read besides the
         ARN itself (the statements matching it, the tags they read): ``[(part, subs)]``, where
         ``subs`` splits the part further by the answer of the KMS keys in front of the data
@@ -932,7 +937,7 @@ class _Builder:
             out.append((members, [(sub, _gate_over(gate, sub)) for gate, sub in subs.values()]))
         return out
 
-    def _sig_labels(self, rs: _ResourceSet, rel: tuple, template: str) -> list:
+    def _sig_labels(self, rs: AlikeSet, rel: tuple, template: str) -> list:
         """Per member of ``rs``: which of the resource-specific statements ``rel`` match its ARN."""
         key = (id(rs), rel, template)
         hit = self._label_cache.get(key)
@@ -940,13 +945,13 @@ class _Builder:
             seen: dict = {}
             hit = []
             for m in rs.members:
-                res = self._fill(template, m)
+                res = self.fill(template, m)
                 sig = tuple(any(match_wildcard(p, res) for p in pats) != neg for pats, neg in rel)
                 hit.append(seen.setdefault(sig, len(seen)))
             self._label_cache[key] = hit
         return hit
 
-    def _tag_labels(self, rs: _ResourceSet, keys: frozenset | None) -> list:
+    def _tag_labels(self, rs: AlikeSet, keys: frozenset | None) -> list:
         """Per member of ``rs``: its values of the tag ``keys`` (None: all its tags)."""
         key = (id(rs), keys)
         hit = self._label_cache.get(key)
@@ -961,7 +966,7 @@ class _Builder:
         out = []
         rpol = _OWN
         for action, template in pairs:
-            resource = self._fill(template, r)
+            resource = self.fill(template, r)
             key = self.memo_key(actor, action, r, resource)
             res = memo.get(key) if key is not None else None
             if res is None:
@@ -1078,7 +1083,7 @@ class _Builder:
         if r.policy and not bpa.get("RestrictPublicBuckets"):
             pol = self._resource_policy(r)
             for action, template in (*ACCESS["s3_bucket"]["reads"], *ACCESS["s3_bucket"]["writes"]):
-                res = evaluate(Request(principal="anonymous", action=action, resource=self._fill(template, r),
+                res = evaluate(Request(principal="anonymous", action=action, resource=self.fill(template, r),
                                        resource_account=r.account, context={}, unknown_keys="unknown",
                                        known_keys=frozenset()),
                                resource_policy=pol, rcps=self._rcp_levels.get(r.account, ()))
@@ -1136,7 +1141,7 @@ def _referenced_tag_keys(inv: Inventory) -> frozenset[str]:
 
 
 @dataclass(slots=True, eq=False)
-class _ResourceSet:
+class AlikeSet:
     """Resources alike in everything a decision reads but their ARN (see _resource_summaries)."""
 
     account: str
@@ -1144,6 +1149,10 @@ class _ResourceSet:
     descr: str
     members: list
     policy_tags: frozenset | None
+    arns: frozenset = frozenset()
+
+    def __post_init__(self):
+        self.arns = frozenset(m.arn for m in self.members)
 
     def key_groups(self) -> list[tuple[str, list]]:
         """The members grouped by the KMS key in front of their data (members are sorted so)."""
@@ -1221,7 +1230,11 @@ def _could_match(pattern: str, arn: str) -> bool:
 def _dedup(items: Iterable[dict]) -> list[dict]:
     seen, out = set(), []
     for it in items:
-        key = repr(sorted(it.items())) if isinstance(it, dict) else repr(it)
+        try:
+            key = tuple(it.items()) if isinstance(it, dict) else it
+            hash(key)
+        except TypeError:  # an unhashable value (a list): compare by text
+            key = repr(sorted(it.items())) if isinstance(it, dict) else repr(it)
         if key not in seen:
             seen.add(key)
             out.append(it)

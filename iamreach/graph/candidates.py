@@ -44,41 +44,36 @@ def _as_list(value) -> list:
     return [value]
 
 
-class AllowPatterns:
-    """The Allow statements of a set of identity policy documents, for pruning only."""
+class _DocAllows:
+    """The Allow statements of one document, with per-action results cached (shared by every
+    actor the document is attached to when the builder passes one cache)."""
 
-    __slots__ = ("_stmts", "_cache")
+    __slots__ = ("doc", "stmts", "cache")
 
-    def __init__(self, stmts: list[tuple[list[str], bool, list[str], bool]]):
-        # (action patterns, is_not_action, resource patterns, is_not_resource)
-        self._stmts = stmts
-        self._cache: dict[str, list[str] | None] = {}
-
-    @classmethod
-    def from_documents(cls, docs: Iterable[dict]) -> AllowPatterns:
-        stmts = []
-        for doc in docs:
-            if not isinstance(doc, dict):
+    def __init__(self, doc: dict):
+        self.doc = doc  # keeps id(doc) unique while cached
+        self.cache: dict[str, list[str] | None] = {}
+        self.stmts = []
+        for st in _as_list(doc.get("Statement")):
+            if not isinstance(st, dict) or st.get("Effect") != "Allow":
                 continue
-            for st in _as_list(doc.get("Statement")):
-                if not isinstance(st, dict) or st.get("Effect") != "Allow":
-                    continue
-                if "NotAction" in st:
-                    acts, not_act = [str(a) for a in _as_list(st["NotAction"])], True
-                else:
-                    acts, not_act = [str(a) for a in _as_list(st.get("Action"))], False
-                if "NotResource" in st:
-                    res, not_res = [str(r) for r in _as_list(st["NotResource"])], True
-                else:
-                    res, not_res = [str(r) for r in _as_list(st.get("Resource"))], False
-                stmts.append((acts, not_act, res, not_res))
-        return cls(stmts)
+            if "NotAction" in st:
+                acts, not_act = [str(a) for a in _as_list(st["NotAction"])], True
+            else:
+                acts, not_act = [str(a) for a in _as_list(st.get("Action"))], False
+            if "NotResource" in st:
+                res, not_res = [str(r) for r in _as_list(st["NotResource"])], True
+            else:
+                res, not_res = [str(r) for r in _as_list(st.get("Resource"))], False
+            self.stmts.append((acts, not_act, res, not_res))
 
-    def _patterns(self, action: str) -> list[str] | None:
-        if action in self._cache:
-            return self._cache[action]
+    def patterns(self, action: str) -> list[str] | None:
+        try:
+            return self.cache[action]
+        except KeyError:
+            pass
         out: list[str] | None = None
-        for acts, not_act, res, not_res in self._stmts:
+        for acts, not_act, res, not_res in self.stmts:
             hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
             if hit == not_act:
                 continue
@@ -87,6 +82,46 @@ class AllowPatterns:
                 out.append(ANY_RESOURCE)
             else:
                 out.extend(res)
+        self.cache[action] = out
+        return out
+
+
+class AllowPatterns:
+    """The Allow statements of a set of identity policy documents, for pruning only."""
+
+    __slots__ = ("_docs", "_cache")
+
+    def __init__(self, docs: list[_DocAllows]):
+        self._docs = docs
+        self._cache: dict[str, list[str] | None] = {}
+
+    @classmethod
+    def from_documents(cls, docs: Iterable[dict], cache: dict | None = None) -> AllowPatterns:
+        """``cache``: a dict the caller keeps for one build, so that documents attached to many
+        principals are matched against each action once."""
+        out = []
+        for doc in docs:
+            if not isinstance(doc, dict):
+                continue
+            if cache is None:
+                out.append(_DocAllows(doc))
+                continue
+            entry = cache.get(id(doc))
+            if entry is None or entry.doc is not doc:
+                entry = cache[id(doc)] = _DocAllows(doc)
+            out.append(entry)
+        return cls(out)
+
+    def _patterns(self, action: str) -> list[str] | None:
+        try:
+            return self._cache[action]
+        except KeyError:
+            pass
+        out: list[str] | None = None
+        for d in self._docs:
+            got = d.patterns(action)
+            if got is not None:
+                out = (out or []) + got
         if out is not None:
             out = sorted(set(out))
             if ANY_RESOURCE in out:
@@ -212,6 +247,7 @@ class ResourceSensitivity:
         self._keep: list = []  # keep documents alive so id() stays unique
         self._relevant: dict[tuple, list | None] = {}
         self._tags: dict[tuple, frozenset | None] = {}
+        self._per_doc: dict[tuple, list | None] = {}
 
     def _compile(self, doc) -> list:
         key = id(doc)
@@ -245,23 +281,38 @@ class ResourceSensitivity:
         """Resource-specific statements matching ``action``: [(patterns, is_not_resource)];
         None when one uses a policy variable (its match depends on the request)."""
         key = (tuple(id(d) for d in docs), action)
-        if key in self._relevant:
+        try:
             return self._relevant[key]
+        except KeyError:
+            pass
         out: list | None = []
         for doc in docs:
-            for acts, not_act, star, res, not_res, _tags in self._compile(doc):
-                if star:
-                    continue
-                hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
-                if hit == not_act:
-                    continue
-                if any("${" in r for r in res):
-                    out = None
-                    break
-                out.append((tuple(res), not_res))
-            if out is None:
+            got = self._doc_relevant(doc, action)
+            if got is None:
+                out = None
                 break
+            out.extend(got)
         self._relevant[key] = out
+        return out
+
+    def _doc_relevant(self, doc, action: str) -> list | None:
+        key = (id(doc), action)
+        try:
+            return self._per_doc[key]
+        except KeyError:
+            pass
+        out: list | None = []
+        for acts, not_act, star, res, not_res, _tags in self._compile(doc):
+            if star:
+                continue
+            hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
+            if hit == not_act:
+                continue
+            if any("${" in r for r in res):
+                out = None
+                break
+            out.append((tuple(res), not_res))
+        self._per_doc[key] = out
         return out
 
     def tag_keys(self, docs: tuple, action: str) -> frozenset | None:

@@ -11,10 +11,12 @@ anything.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections import Counter, defaultdict
 
-from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy, project_tags
+from iamreach.graph.builder import AlikeSet
+from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy
 from iamreach.graph.policy import Decision, default_catalog
 from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
 from iamreach.model import EdgeKind, account_node
@@ -88,6 +90,16 @@ class _Escalation:
             if r.policy is None and self._workload_roles(r):
                 self.plain_workloads[(r.kind, r.account)].append(r)
         self.plain_workload_arns = {w.arn for ws in self.plain_workloads.values() for w in ws}
+        # pools that may be summarized (see AlikeSet): fixed per build, so part labels are cached
+        def pools(groups: dict, kind: str, account_at: int | None) -> dict:
+            return {key: AlikeSet(key if account_at is None else key[account_at], kind, kind,
+                                  sorted(members, key=lambda p: p.arn), frozenset())
+                    for key, members in groups.items() if members}
+
+        self.service_pools = pools(self.roles_by_service, "role", 0)
+        self.role_pools = pools(self.roles_by_account, "role", None)
+        self.user_pools = pools(self.users_by_account, "user", None)
+        self.workload_pools = pools(self.plain_workloads, "workload", 1)
         regions = Counter(r.region for r in b.inv.resources if r.region)
         self.region = regions.most_common(1)[0][0] if regions else "us-east-1"
         self.catalog = default_catalog()
@@ -119,89 +131,74 @@ class _Escalation:
         base = self.decide_all(actor, [(a, _probe(a, actor, self.region), actor.account, None) for a in m.actions])
         if base is None:
             return
-        pool = self.roles_by_service.get((actor.account, m.service), ())
-        if self._pooled(actor, ["iam:PassRole"], pool):
-            rep = self._rep(actor, pool)
-            res = self.b.decide(actor, "iam:PassRole", rep.arn, resource_account=rep.account,
-                                extra={"iam:PassedToService": m.service})
-            if res.decision != Decision.DENIED:
-                outcome = _combine([("iam:PassRole", res)])
-                decision = "conditional" if "conditional" in (base[0], outcome[0]) else "allowed"
-                target = self.b.summary(actor.account, "role", f"trusting {m.service}", [p.arn for p in pool])
-                self.edge(actor, target, m, (decision, base[1] + outcome[1], base[2] + outcome[2]),
-                          f"pass any of {len(pool)} roles trusting {m.service} to it")
+        rs = self.service_pools.get((actor.account, m.service))
+        if rs is None:
             return
-        for role in pool:
-            res = self.b.decide(actor, "iam:PassRole", role.arn, resource_account=role.account,
-                                extra={"iam:PassedToService": m.service})
+        extra = {"iam:PassedToService": m.service}
+        for part in self._parts(actor, rs, [("iam:PassRole", "{arn}")]):
+            rep = part[0] if part[0].arn != actor.arn or len(part) == 1 else part[1]
+            res = self.b.decide(actor, "iam:PassRole", rep.arn, resource_account=rep.account, extra=extra)
             if res.decision == Decision.DENIED:
                 continue
             outcome = _combine([("iam:PassRole", res)])
             decision = "conditional" if "conditional" in (base[0], outcome[0]) else "allowed"
-            self.edge(actor, role.arn, m, (decision, base[1] + outcome[1], base[2] + outcome[2]),
-                      f"pass {role.name} to {m.service}")
+            self._to_roles(actor, m, rs, part, [p.arn for p in part],
+                           (decision, base[1] + outcome[1], base[2] + outcome[2]), f"trusting {m.service}",
+                           lambda r: f"pass {r.rsplit('/', 1)[-1]} to {m.service}",
+                           f"pass any of these roles trusting {m.service} to it")
 
-    def _pooled(self, actor, actions, pool) -> bool:
-        """Is ``pool`` (principals of the actor's account, or workloads) big enough for a summary,
-        and do the actor's policies match ``actions`` on every member's ARN alike?"""
-        if len(pool) < self.b.summary_min:
-            return False
-        arns = [p.arn for p in pool]
-        return all(self.b.uniform_over(actor, a, arns, actor.account) for a in actions)
+    def _parts(self, actor, rs, pairs) -> list[list]:
+        """``rs.members`` split into parts ``actor``'s policies treat alike for ``pairs``."""
+        return [part for part, _subs in self.b.partition(actor, rs, None, pairs, {})]
 
-    @staticmethod
-    def _rep(actor, pool):
-        """A member of ``pool`` other than the actor itself, to decide for all."""
-        return next(p for p in pool if p.arn != actor.arn)
-
-    def _workload_pool(self, actor, m: EscalationMethod, kind: str) -> bool:
-        """Edge to the summary of the roles run by every plain ``kind`` workload of the actor's
-        account when the actor's policies treat those workloads alike; False when they do not."""
-        pool = self.plain_workloads.get((kind, actor.account), ())
-        if len(pool) < self.b.summary_min:
-            return False
-        docs = self.b._limits(actor, actor.account)
-        targets = []
-        for a in m.actions:
-            arns = [self._on_workload(a, w, actor) for w in pool]
-            if not self.b.uniform_over(actor, a, arns, actor.account):
-                return False
-            keys = self.b.sensitivity.tag_keys(docs, a)
-            if keys != frozenset() and len({project_tags(w.tags, keys) for w in pool}) > 1:
-                return False
-            targets.append((a, arns[0]))
-        outcome = self.decide_all(actor, [(a, res, actor.account, None) for a, res in targets])
-        if outcome is not None:
-            roles = sorted({r for w in pool for r in self._workload_roles(w) if r in self.b.G})
-            if roles:
-                target = self.b.summary(actor.account, "role", f"run by {kind}", roles)
-                self.edge(actor, target, m, outcome, f"take over any of {len(pool)} {kind} and the roles they run as")
-        return True
+    def _to_roles(self, actor, m, rs, part, roles, outcome, descr, one, many) -> None:
+        """Edges for one part: to the summary of its ``roles`` when they are enough, else to each."""
+        roles = sorted(r for r in set(roles) if r in self.b.G)
+        if len(roles) >= self.b.summary_min:
+            whole = len(part) == len(rs.members)
+            if not whole:
+                digest = hashlib.blake2b("\n".join(p.arn for p in part).encode(), digest_size=5).hexdigest()
+                descr = f"{descr}#{digest}"
+            self.edge(actor, self.b.summary(actor.account, "role", descr, roles), m, outcome, many)
+        else:
+            for role in roles:
+                self.edge(actor, role, m, outcome, one(role))
 
     def workload(self, actor, m: EscalationMethod) -> None:
         if not all(actor.allows.may_allow(a) for a in m.actions):
             return
         for kind in m.workload_kinds:
-            pooled = self._workload_pool(actor, m, kind)
+            rs = self.workload_pools.get((kind, actor.account))
+            if rs is not None:
+                pairs = [(a, self._template(a, kind, actor)) for a in m.actions]
+                for part in self._parts(actor, rs, pairs):
+                    w = part[0]
+                    outcome = self.decide_all(actor, [(a, self.b.fill(t, w), w.account, None) for a, t in pairs])
+                    if outcome is None:
+                        continue
+                    self._to_roles(actor, m, rs, part, [r for w in part for r in self._workload_roles(w)], outcome,
+                                   f"run by {kind}", lambda r, kind=kind: f"take over a {kind} running as {r}",
+                                   f"take over any of these {kind} and the roles they run as")
             for w in self.workloads.get((kind, actor.account), ()):
-                if pooled and w.arn in self.plain_workload_arns:
+                if rs is not None and w.arn in self.plain_workload_arns:
                     continue
                 roles = self._workload_roles(w)
                 if not roles:
                     continue
                 targets = [(a, self._on_workload(a, w, actor)) for a in m.actions]
-                sig = [self.b.memo_key(actor, a, w, res) for a, res in targets]
-                key = None if None in sig else (actor.node, m.id, tuple(sig))
-                if key is not None and key in self._memo:
-                    outcome = self._memo[key]
-                else:
-                    outcome = self.decide_all(actor, [(a, res, w.account, None) for a, res in targets])
-                    if key is not None:
-                        self._memo[key] = outcome
+                outcome = self.decide_all(actor, [(a, res, w.account, None) for a, res in targets])
                 if outcome is None:
                     continue
                 for role in roles:
                     self.edge(actor, role, m, outcome, f"take over {kind} {w.name or w.id} running as {role}")
+
+    def _template(self, action: str, kind: str, actor) -> str:
+        """The resource ``action`` is asked on for a workload of ``kind``: its ARN when the action
+        applies to it, else a probe of the action's own type in the workload's region."""
+        sample = self.workload_pools[(kind, actor.account)].members[0]
+        if self.catalog.arn_matches_type(action, sample.arn) is False:
+            return _probe(action, actor, "{region}")
+        return "{arn}"
 
     def _on_workload(self, action: str, w, actor) -> str:
         """The workload's ARN when ``action`` applies to it, else a probe of the action's own type
@@ -247,20 +244,25 @@ class _Escalation:
             return  # can_assume edges carry sts:AssumeRole
         if not all(actor.allows.may_allow(a) for a in m.actions):
             return
-        pool = (self.users_by_account if m.target_kind == "user" else self.roles_by_account).get(actor.account, ())
-        if self._pooled(actor, m.actions, pool):
-            rep = self._rep(actor, pool)
-            outcome = self.decide_all(actor, [(a, rep.arn, rep.account, None) for a in m.actions])
-            if outcome is not None:
-                target = self.b.summary(actor.account, m.target_kind, "all", [p.arn for p in pool])
-                self.edge(actor, target, m, outcome, f"on any of the {len(pool)} {m.target_kind}s of {actor.account}")
-            return
-        for p in pool:
-            if p.arn == actor.arn:
-                continue
-            outcome = self.decide_all(actor, [(a, p.arn, p.account, None) for a in m.actions])
-            if outcome is not None:
-                self.edge(actor, p.arn, m, outcome, f"on {p.kind} {p.name}")
+        rs = (self.user_pools if m.target_kind == "user" else self.role_pools).get(actor.account)
+        if rs is not None:
+            for part in self._parts(actor, rs, [(a, "{arn}") for a in m.actions]):
+                rep = part[0] if part[0].arn != actor.arn or len(part) == 1 else part[1]
+                if rep.arn == actor.arn:
+                    continue
+                outcome = self.decide_all(actor, [(a, rep.arn, rep.account, None) for a in m.actions])
+                if outcome is None:
+                    continue
+                if len(part) >= self.b.summary_min:
+                    descr = "all"
+                    if len(part) != len(rs.members):
+                        digest = hashlib.blake2b("\n".join(p.arn for p in part).encode(), digest_size=5).hexdigest()
+                        descr = f"all#{digest}"
+                    target = self.b.summary(actor.account, m.target_kind, descr, [p.arn for p in part])
+                    self.edge(actor, target, m, outcome, f"on any of these {m.target_kind}s of {actor.account}")
+                else:
+                    for p in part:
+                        self.edge(actor, p.arn, m, outcome, f"on {p.kind} {p.name}")
 
     def amplify(self, actor, m: EscalationMethod) -> None:
         if not all(actor.allows.may_allow(a) for a in m.actions):
