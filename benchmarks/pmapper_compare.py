@@ -250,7 +250,7 @@ def _pmapper_principals(text: str) -> tuple[set[str], set[str]]:
         if m:
             direct.add(m.group(1))
             continue
-        m = re.match(r"^(\S+) CAN call action .* (?:thru|through) ", line, re.I)
+        m = re.match(r"^(\S+) CAN (?:call action|BECOME authorized) .* (?:thru|through) ", line, re.I)
         if m:
             via.add(m.group(1))
     return direct, via
@@ -323,12 +323,21 @@ def _answers(res: dict[str, Any]) -> dict[str, Any]:
         out["iamreach_error"] = (api.get("stderr") or "no output").strip().splitlines()[-1:]
         return out
     res["iamreach_stages"] = {k: v for k, v in figures.items() if k != "principals"}
-    ours = {_short_name(p) for p, _ in figures["principals"]} - {None}
+    decisions = {_short_name(p): d for p, d in figures["principals"]}
+    decisions.pop(None, None)
+    ours = set(decisions)
+    allowed = {p for p, d in decisions.items() if d == "allowed"}
+    conditional = ours - allowed
     out["iamreach_direct"] = len(ours)
+    out["iamreach_allowed"], out["iamreach_conditional"] = len(allowed), len(conditional)
     out["both"] = len(ours & direct)
     out["only_pmapper"] = sorted(direct - ours)[:20]
     out["only_iamreach"] = sorted(ours - direct)[:20]
     out["only_pmapper_count"], out["only_iamreach_count"] = len(direct - ours), len(ours - direct)
+    # iamreach's unconditional answer against PMapper's direct one; the conditional ones apart
+    out["allowed_equals_pmapper_direct"] = allowed == direct
+    out["conditional_in_pmapper_via"] = len(conditional & via)
+    out["conditional_not_in_pmapper"] = len(conditional - direct - via)
     return out
 
 
@@ -407,6 +416,14 @@ def render_section(res: dict[str, Any], machine: dict[str, Any]) -> str:
                      f"(and {a['pmapper_via_others']} more through another principal); iamreach's who-can lists "
                      f"{a['iamreach_direct']}; {a['both']} in both, {a['only_pmapper_count']} only in PMapper's, "
                      f"{a['only_iamreach_count']} only in iamreach's.")
+    if "iamreach_allowed" in a:
+        same = "exactly" if a["allowed_equals_pmapper_direct"] else "not"
+        lines.append(f"Of iamreach's {a['iamreach_direct']}, {a['iamreach_allowed']} are allowed outright — {same} "
+                     f"PMapper's direct list — and {a['iamreach_conditional']} are CONDITIONAL: allowed only under "
+                     "conditions the snapshot cannot settle (a key unknown at analysis time, such as a prefix, source "
+                     "IP, MFA or requested region), each answer listing its conditions; PMapper lists "
+                     f"{a['conditional_in_pmapper_via']} of those only through another principal and "
+                     f"{a['conditional_not_in_pmapper']} not at all.")
     if not ok:
         for key in ("iamreach_collect", "iamreach_build_who_can", "iamreach_who_can_cli", "pmapper_graph_create",
                     "pmapper_query"):

@@ -39,6 +39,7 @@ import orjson
 from iamreach import __version__
 from iamreach.errors import SnapshotError
 from iamreach.fileio import atomic_write_bytes
+from iamreach.gcpause import paused_gc
 from iamreach.inventory import SCHEMA_VERSION, Inventory, OrgUnit
 
 __all__ = ["save", "load", "dumps", "loads", "content_hash"]
@@ -90,7 +91,8 @@ def loads(data: bytes, *, source: str = "<snapshot>") -> tuple[Inventory, dict]:
         except (OSError, EOFError, zlib.error) as exc:
             raise SnapshotError(f"corrupt or truncated gzip data ({exc})", file=source) from exc
     try:
-        doc = orjson.loads(data)
+        with paused_gc():
+            doc = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise SnapshotError(f"not valid JSON ({exc}); is the file truncated?", file=source) from exc
     if not isinstance(doc, dict):
@@ -117,7 +119,8 @@ def loads(data: bytes, *, source: str = "<snapshot>") -> tuple[Inventory, dict]:
             field="content_hash",
         )
     try:
-        inv = Inventory.from_dict(body)
+        with paused_gc():
+            inv = Inventory.from_dict(body)
         _check_types(inv)
     except SnapshotError as exc:
         raise exc.with_file(source) from None

@@ -31,6 +31,7 @@ from typing import Any
 import networkx as nx
 
 from iamreach.config import Config
+from iamreach.gcpause import paused_gc
 from iamreach.graph import network
 from iamreach.graph.candidates import (
     ANY_RESOURCE,
@@ -112,7 +113,8 @@ def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: in
         Nodes keyed by ARN (or the documented non-ARN ids); ``G.graph`` holds ``inventory``,
         ``config``, ``gaps`` and ``accounts``.
     """
-    return _Builder(inv, config or Config.default(), summary_min=summary_min).build()
+    with paused_gc():
+        return _Builder(inv, config or Config.default(), summary_min=summary_min).build()
 
 
 def _ev(type_: str, ref: str | None, detail: str, sid: str | None = None, index: int | None = None) -> dict:

@@ -16,6 +16,7 @@ database's VPC, so the cost is not workloads x databases.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,15 +41,23 @@ class Placement:
     via: str | None = None  # e.g. the Glue connection a job uses
 
 
-def _net(cidr):
+@functools.lru_cache(maxsize=65536)
+def _parse_net(cidr):
     try:
         return ipaddress.ip_network(cidr, strict=False)
     except (ValueError, TypeError):
         return None
 
 
-def _covers(rule_cidr: str, src) -> str | None:
-    """'full' if the rule CIDR contains all of ``src`` (a network), 'part' if it overlaps, None."""
+def _net(cidr):
+    """The network of a CIDR string (parsed once per distinct string), None when it is not one."""
+    if not isinstance(cidr, str):
+        return None
+    return _parse_net(cidr)
+
+
+@functools.lru_cache(maxsize=65536)
+def _covers_cached(rule_cidr: str, src) -> str | None:
     rn = _net(rule_cidr)
     if rn is None or src is None or rn.version != src.version:
         return None
@@ -57,6 +66,13 @@ def _covers(rule_cidr: str, src) -> str | None:
     if rn.overlaps(src):
         return "part"
     return None
+
+
+def _covers(rule_cidr: str, src) -> str | None:
+    """'full' if the rule CIDR contains all of ``src`` (a network), 'part' if it overlaps, None."""
+    if not isinstance(rule_cidr, str):
+        return None
+    return _covers_cached(rule_cidr, src)
 
 
 def _port_ok(rule: dict, port: int) -> bool:

@@ -1,0 +1,47 @@
+"""``benchmarks/pmapper_compare.py`` reads both tools' answers the same way (no PMapper run here:
+its output is given as PMapper prints it)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ACCT = "111122223333"
+
+PMAPPER_OUT = """\
+role/Admin IS authorized to call action s3:GetObject for resource *
+
+user/alice CAN call action s3:GetObject for resource * THRU role/Admin
+   user/alice can access via sts:AssumeRole role/Admin
+   role/Admin IS authorized to call action s3:GetObject for resource *
+
+user/bob CAN BECOME authorized to call action s3:GetObject for resource * THRU its admin privileges
+"""
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("bench_pmapper_compare", ROOT / "benchmarks" / "pmapper_compare.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_pmapper_compare"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_answers_split_iamreach_allowed_and_conditional_against_pmapper():
+    pc = _module()
+    figures = {"load_s": 0.1, "build_s": 1.0, "who_can_s": 0.1, "nodes": 3, "edges": 2, "principals": [
+        [f"arn:aws:iam::{ACCT}:role/Admin", "allowed"],
+        [f"arn:aws:iam::{ACCT}:user/alice", "conditional"],
+        [f"arn:aws:iam::{ACCT}:role/path/app", "conditional"],
+        [f"arn:aws:iam::{ACCT}:root", "allowed"],  # the account administrator: no PMapper name
+    ]}
+    res = {"pmapper_query": {"stdout": PMAPPER_OUT}, "iamreach_build_who_can": {"stdout": json.dumps(figures)}}
+    a = pc._answers(res)
+    assert (a["pmapper_direct"], a["pmapper_via_others"]) == (1, 2)
+    assert (a["iamreach_direct"], a["iamreach_allowed"], a["iamreach_conditional"]) == (3, 1, 2)
+    assert a["allowed_equals_pmapper_direct"] is True
+    assert (a["conditional_in_pmapper_via"], a["conditional_not_in_pmapper"]) == (1, 1)
+    assert a["only_iamreach"] == ["role/app", "user/alice"] and a["only_pmapper"] == []
