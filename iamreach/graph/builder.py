@@ -157,6 +157,7 @@ class _Builder:
         self._hits_cache: dict[tuple, frozenset[str]] = {}
         self._label_cache: dict[tuple, list] = {}
         self._allow_cache: dict = {}
+        self._ev_cache: dict[tuple, tuple] = {}
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -208,6 +209,8 @@ class _Builder:
         G.graph["stats"] = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
                             "evaluations": self.evaluations}
         G.graph["authorizer"] = self
+        for cache in (self._ev_cache, self._label_cache, self._uniform_cache, self._hits_cache):
+            cache.clear()  # build-time only; the graph keeps the builder for can / who-can
         return G
 
     # ------------------------------------------------------------------ single requests
@@ -545,12 +548,19 @@ class _Builder:
             principal_is_service_linked_role=actor.is_service_linked,
         )
 
-    @staticmethod
-    def _evidence(result, layer_default: str) -> list[dict]:
+    def _evidence(self, result, layer_default: str) -> tuple[dict, ...]:
+        """Evidence dicts of an engine result; made once per result, so the many edges one
+        decision stands for share them (they are never mutated)."""
+        key = (id(result), layer_default)
+        hit = self._ev_cache.get(key)
+        if hit is not None and hit[0] is result:
+            return hit[1]
         ev = []
         for line in result.explanation:
             layer = line.split(":", 1)[0].strip().replace(" ", "_") if ":" in line else layer_default
             ev.append(_ev(layer, None, line))
+        ev = tuple(ev)
+        self._ev_cache[key] = (result, ev)  # the result is kept so its id stays unique
         return ev
 
     # ------------------------------------------------------------------ resource policy index
