@@ -44,6 +44,7 @@ __all__ = [
     "who_can",
     "reachable_from",
     "min_cut",
+    "min_cuts_by_target",
     "forbidden_paths",
     "unknown_pairs",
     "NON_TRAVERSABLE",
@@ -298,8 +299,25 @@ def min_cut(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None,
     src = _resolve(G, sources, "sources")
     tgt = _resolve(G, targets, "targets")
     adj = _best_edges(G, _edge_pred(kinds, include_conditional))
+    return _min_cut_on(G, adj, _reverse(adj), src, tgt, max_hops)
+
+
+def min_cuts_by_target(G: nx.MultiDiGraph, sources_by_target: dict[str, Iterable[str]], *,
+                       kinds: EdgeFilter = None, include_conditional: bool = True,
+                       max_hops: int = 8) -> dict[str, list[tuple[str, str, Any, dict]]]:
+    """:func:`min_cut` for many targets, each from its own sources, reading the graph once.
+
+    Returns ``{target: cut}`` in target order.
+    """
+    adj = _best_edges(G, _edge_pred(kinds, include_conditional))
+    radj = _reverse(adj)
+    return {t: _min_cut_on(G, adj, radj, set(srcs), {t}, max_hops)
+            for t, srcs in sorted(sources_by_target.items())}
+
+
+def _min_cut_on(G, adj, radj, src: set[str], tgt: set[str], max_hops: int) -> list[tuple[str, str, Any, dict]]:
     fwd, _ = _bfs(adj, src, stop=tgt, limit=max_hops)
-    back, _ = _bfs(_reverse(adj), tgt, limit=max_hops, reverse=True)
+    back, _ = _bfs(radj, tgt, limit=max_hops, reverse=True)
     region = {n for n in fwd if n in back}
     if not (region & tgt) or not (region & src):
         return []

@@ -8,7 +8,7 @@ from typing import Any
 
 from iamreach.analyses.checks._common import edge_fix, graph_gaps, node_attrs
 from iamreach.analyses.checks.registry import check
-from iamreach.analyses.paths import forbidden_paths, min_cut
+from iamreach.analyses.paths import forbidden_paths, min_cuts_by_target
 from iamreach.analyses.report import Finding
 from iamreach.analyses.results import Path
 
@@ -27,7 +27,7 @@ def _cut_by_target(G: Any, pairs: list[tuple[str, str]]) -> dict[str, list]:
     sources: dict[str, set[str]] = defaultdict(set)
     for s, t in pairs:
         sources[t].add(s)
-    return {t: list(min_cut(G, sorted(srcs), [t])) for t, srcs in sorted(sources.items())}
+    return {t: list(cut) for t, cut in min_cuts_by_target(G, sources).items()}
 
 
 _ACTIONABLE = ("trust_policy", "identity_policy", "resource_policy", "key_policy", "kms_grant", "sg_rule",
