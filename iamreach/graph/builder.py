@@ -158,6 +158,7 @@ class _Builder:
         self._label_cache: dict[tuple, list] = {}
         self._allow_cache: dict = {}
         self._ev_cache: dict[tuple, tuple] = {}
+        self._interned: dict = {}
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -179,8 +180,11 @@ class _Builder:
 
     def add_edge(self, u: str, v: str, kind: EdgeKind, *, decision: str = "allowed", conditions=(),
                  actions=(), ports=(), method=None, reason: str = "", evidence=()) -> None:
-        self.G.add_edge(u, v, key=f"{kind.value}:{method or ''}", kind=kind.value, decision=decision,
-                        conditions=tuple(conditions), actions=tuple(actions), ports=tuple(ports), method=method,
+        intern = self._interned.setdefault  # equal small tuples and keys shared by many edges
+        actions = tuple(actions)
+        self.G.add_edge(u, v, key=intern(f"{kind.value}:{method or ''}", f"{kind.value}:{method or ''}"),
+                        kind=kind.value, decision=decision, conditions=tuple(conditions),
+                        actions=intern(actions, actions), ports=tuple(ports), method=method,
                         reason=reason, evidence=tuple(evidence))
 
     # ------------------------------------------------------------------ build
@@ -209,7 +213,7 @@ class _Builder:
         G.graph["stats"] = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
                             "evaluations": self.evaluations}
         G.graph["authorizer"] = self
-        for cache in (self._ev_cache, self._label_cache, self._uniform_cache, self._hits_cache):
+        for cache in (self._ev_cache, self._label_cache, self._uniform_cache, self._hits_cache, self._interned):
             cache.clear()  # build-time only; the graph keeps the builder for can / who-can
         return G
 
@@ -548,6 +552,25 @@ class _Builder:
             principal_is_service_linked_role=actor.is_service_linked,
         )
 
+    def conditions_of(self, result) -> tuple[dict, ...]:
+        """The conditions of an engine result as plain dicts, made once per result and shared by
+        the edges it stands for (never mutated)."""
+        key = (id(result), "conditions")
+        hit = self._ev_cache.get(key)
+        if hit is not None and hit[0] is result:
+            return hit[1]
+        out = []
+        for c in result.conditions:
+            d = dict(c)
+            try:  # equal conditions (an SCP's, a key policy's) recur in many results: one dict each
+                d = self._interned.setdefault(("condition", *d.items()), d)
+            except TypeError:  # an unhashable value: keep this one apart
+                pass
+            out.append(d)
+        conds = tuple(out)
+        self._ev_cache[key] = (result, conds)
+        return conds
+
     def _evidence(self, result, layer_default: str) -> tuple[dict, ...]:
         """Evidence dicts of an engine result; made once per result, so the many edges one
         decision stands for share them (they are never mutated)."""
@@ -558,7 +581,7 @@ class _Builder:
         ev = []
         for line in result.explanation:
             layer = line.split(":", 1)[0].strip().replace(" ", "_") if ":" in line else layer_default
-            ev.append(_ev(layer, None, line))
+            ev.append(self._interned.setdefault(("evidence", layer, line), _ev(layer, None, line)))
         ev = tuple(ev)
         self._ev_cache[key] = (result, ev)  # the result is kept so its id stays unique
         return ev
@@ -667,7 +690,7 @@ class _Builder:
         if target is not None:
             ev.append(_ev("summary", target, f"decided once, on {role.arn}, for {what}"))
         self.add_edge(actor.node, target or role.arn, EdgeKind.CAN_ASSUME, decision=res.decision.value,
-                      conditions=[dict(c) for c in res.conditions], actions=["sts:AssumeRole"],
+                      conditions=self.conditions_of(res), actions=["sts:AssumeRole"],
                       reason=f"{actor.node} can assume {what or role.name}", evidence=ev)
 
     def _assume_pool(self, account: str, template: bytes, roles: list[Principal], by_account) -> None:
@@ -1002,7 +1025,7 @@ class _Builder:
                 break
             if res.decision == Decision.CONDITIONAL:
                 conditional.append(action)
-                conds.extend(dict(c) for c in res.conditions)
+                conds.extend(self.conditions_of(res))
                 evidence.extend(self._evidence(res, "identity_policy"))
         if not allowed and not conditional:
             return
@@ -1066,7 +1089,7 @@ class _Builder:
                     return ("allowed", [], [_ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}")])
             return None
         ev = [_ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")]
-        return (res.decision.value, [dict(c) for c in res.conditions], ev)
+        return (res.decision.value, list(self.conditions_of(res)), ev)
 
     # ------------------------------------------------------------------ escalation
     def _escalation_edges(self) -> None:

@@ -50,7 +50,7 @@ def _probe(action: str, actor, region: str) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), "iamreach-probe"), template)
 
 
-def _combine(results) -> tuple[str, list, list] | None:
+def _combine(results, conditions_of=lambda r: [dict(c) for c in r.conditions]) -> tuple[str, list, list] | None:
     """All results must allow: DENIED if any is, CONDITIONAL if any is, else ALLOWED."""
     conds, ev = [], []
     decision = "allowed"
@@ -59,7 +59,7 @@ def _combine(results) -> tuple[str, list, list] | None:
             return None
         if res.decision == Decision.CONDITIONAL:
             decision = "conditional"
-            conds.extend(dict(c) for c in res.conditions)
+            conds.extend(conditions_of(res))
         ev.append({"type": "identity_policy", "ref": None, "sid": None, "index": None,
                    "detail": f"{action}: {res.decision.value}; " + "; ".join(res.explanation[:3])})
     return decision, conds, ev
@@ -112,7 +112,7 @@ class _Escalation:
             if res.decision == Decision.DENIED:
                 return None
             results.append((action, res))
-        return _combine(results)
+        return _combine(results, self.b.conditions_of)
 
     def edge(self, actor, target: str, method: EscalationMethod, outcome, detail: str) -> None:
         decision, conds, ev = outcome
@@ -140,7 +140,7 @@ class _Escalation:
             res = self.b.decide(actor, "iam:PassRole", rep.arn, resource_account=rep.account, extra=extra)
             if res.decision == Decision.DENIED:
                 continue
-            outcome = _combine([("iam:PassRole", res)])
+            outcome = _combine([("iam:PassRole", res)], self.b.conditions_of)
             decision = "conditional" if "conditional" in (base[0], outcome[0]) else "allowed"
             self._to_roles(actor, m, rs, part, [p.arn for p in part],
                            (decision, base[1] + outcome[1], base[2] + outcome[2]), f"trusting {m.service}",
