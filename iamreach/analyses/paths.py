@@ -82,20 +82,35 @@ def _edge_pred(kinds: EdgeFilter, include_conditional: bool) -> Callable[[str, s
             return k in allowed
 
     if include_conditional:
-        return base
-    return lambda u, v, d: d.get("decision") == "allowed" and base(u, v, d)
+        pred = base
+    else:
+        def pred(u, v, d):
+            return d.get("decision") == "allowed" and base(u, v, d)
+    if kinds is None:
+        pred.default_kinds = "any" if include_conditional else "allowed"
+    return pred
 
 
 def _best_edges(G, pred) -> dict[str, dict[str, tuple]]:
     """Adjacency u -> v -> (key, data) keeping the best edge per pair (allowed over conditional)."""
     adj: dict[str, dict[str, tuple]] = {}
-    for u, v, k, d in G.edges(keys=True, data=True):
-        if not pred(u, v, d):
-            continue
-        row = adj.setdefault(u, {})
-        cur = row.get(v)
-        if cur is None or (cur[1].get("decision") != "allowed" and d.get("decision") == "allowed"):
-            row[v] = (k, d)
+    default = getattr(pred, "default_kinds", False)  # every traversable kind: no call per edge
+    for u, nbrs in G.adj.items():  # the MultiDiGraph's own dicts: cheaper than the edges view
+        row = None
+        for v, keyed in nbrs.items():
+            best = None
+            for k, d in keyed.items():
+                if default:
+                    if d.get("kind") in NON_TRAVERSABLE or (default == "allowed" and d.get("decision") != "allowed"):
+                        continue
+                elif not pred(u, v, d):
+                    continue
+                if best is None or (best[1].get("decision") != "allowed" and d.get("decision") == "allowed"):
+                    best = (k, d)
+            if best is not None:
+                if row is None:
+                    row = adj[u] = {}
+                row[v] = best
     return adj
 
 
