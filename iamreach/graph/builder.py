@@ -40,6 +40,7 @@ from iamreach.graph.candidates import (
     ResourceSensitivity,
     principal_keys_of_policy,
     project_tags,
+    resource_tag_keys,
 )
 from iamreach.graph.policy import Decision, PolicyError, Request, evaluate, match_wildcard, parse_policy
 from iamreach.graph.tables import ACCESS, ESCALATION_METHODS, KMS_GATED_KINDS
@@ -703,7 +704,7 @@ class _Builder:
             candidates = self._assume_candidates(role, by_account)
         if not roles:
             return
-        policy_tags = _resource_tag_keys_of(roles[0].trust_policy)
+        policy_tags = resource_tag_keys(roles[0].trust_policy)
         descr = "trust-" + hashlib.blake2b(template, digest_size=5).hexdigest()
         what = f"any of the {len(roles)} roles of {account} with this trust policy"
         for actor in candidates.values():
@@ -813,7 +814,7 @@ class _Builder:
             rpol = members[0].policy
             keys = ({"*"} if "all" in shared else {f"account:{a}" for a in shared}) | principal_keys_of_policy(rpol)
             rs = AlikeSet(account, kind, ",".join(parts) or "all", members,
-                              _resource_tag_keys_of(rpol) if rpol is not None else frozenset())
+                              resource_tag_keys(rpol) if rpol is not None else frozenset())
             self.summaries[(kind, account)].append(rs)
             for k in keys:
                 self.summaries_by_key[(k, kind)].append(rs)
@@ -1046,11 +1047,8 @@ class _Builder:
         if part is not None:
             rs, ref, members = part
             descr = rs.descr if ref is None else f"{rs.descr},key={ref}"
-            if ref is None and len(members) != len(rs.members):
-                # a part the actor's statements cut out of the set: named by its members, so
-                # actors with the same statements share it
-                digest = hashlib.blake2b("\n".join(m.arn for m in members).encode(), digest_size=5).hexdigest()
-                descr = f"{descr}#{digest}"
+            if ref is None:
+                descr = part_descr(descr, members, len(members) == len(rs.members))
             target = self.summary(r.account, r.kind, descr, [m.arn for m in members])
             what = f"every one of {len(members)} alike {r.kind} of {r.account}"
             evidence.append(_ev("summary", target, f"decided once, on {r.arn}, for {len(members)} resources "
@@ -1220,17 +1218,13 @@ def _policy_template(doc, arn: str) -> bytes | bool:
     return text.replace(arn.encode(), _SELF)
 
 
-def _resource_tag_keys_of(doc) -> frozenset | None:
-    """Tag keys any statement of a resource policy reads through ``aws:ResourceTag/<key>``."""
-    import json
-    import re
-
-    keys = set()
-    for m in re.finditer(r"aws:resourcetag/([^\"\s,}]*)", json.dumps(doc), re.I):
-        if "${" in m.group(1):
-            return None
-        keys.add(m.group(1).lower())
-    return frozenset(keys)
+def part_descr(descr: str, part: list, whole: bool) -> str:
+    """The summary descriptor of ``part`` of a set described by ``descr``: a part the actor's
+    statements cut out of the set is named by its members, so actors with the same statements
+    share its summary."""
+    if whole:
+        return descr
+    return descr + "#" + hashlib.blake2b("\n".join(m.arn for m in part).encode(), digest_size=5).hexdigest()
 
 
 def _gate_over(gate, members: list):

@@ -29,7 +29,8 @@ from collections.abc import Iterable
 
 from iamreach.graph.policy import match_wildcard
 
-__all__ = ["AllowPatterns", "ResourceSensitivity", "principal_keys_of_policy", "project_tags", "ANY_RESOURCE"]
+__all__ = ["AllowPatterns", "ResourceSensitivity", "principal_keys_of_policy", "project_tags", "resource_tag_keys",
+           "ANY_RESOURCE"]
 
 #: returned by :meth:`AllowPatterns.resource_patterns` when a NotResource (or a policy variable)
 #: makes the reachable resources impossible to enumerate by pattern: every resource is a candidate.
@@ -44,6 +45,15 @@ def _as_list(value) -> list:
     return [value]
 
 
+def _fields(st: dict) -> tuple[list[str], bool, list[str], bool]:
+    """(action patterns, is NotAction, resource patterns, is NotResource) of a statement."""
+    not_act = "NotAction" in st
+    acts = [str(a) for a in _as_list(st["NotAction"] if not_act else st.get("Action"))]
+    not_res = "NotResource" in st
+    res = [str(r) for r in _as_list(st["NotResource"] if not_res else st.get("Resource"))]
+    return acts, not_act, res, not_res
+
+
 class _DocAllows:
     """The Allow statements of one document, with per-action results cached (shared by every
     actor the document is attached to when the builder passes one cache)."""
@@ -55,17 +65,8 @@ class _DocAllows:
         self.cache: dict[str, list[str] | None] = {}
         self.stmts = []
         for st in _as_list(doc.get("Statement")):
-            if not isinstance(st, dict) or st.get("Effect") != "Allow":
-                continue
-            if "NotAction" in st:
-                acts, not_act = [str(a) for a in _as_list(st["NotAction"])], True
-            else:
-                acts, not_act = [str(a) for a in _as_list(st.get("Action"))], False
-            if "NotResource" in st:
-                res, not_res = [str(r) for r in _as_list(st["NotResource"])], True
-            else:
-                res, not_res = [str(r) for r in _as_list(st.get("Resource"))], False
-            self.stmts.append((acts, not_act, res, not_res))
+            if isinstance(st, dict) and st.get("Effect") == "Allow":
+                self.stmts.append(_fields(st))
 
     def patterns(self, action: str) -> list[str] | None:
         try:
@@ -211,12 +212,13 @@ _MISSING = object()
 _TAG_KEY = re.compile(r"aws:resourcetag/([^\"\s,}]*)", re.I)
 
 
-def _resource_tag_keys(condition) -> frozenset | None:
-    """Lower-cased tag keys a Condition block reads through ``aws:ResourceTag/<key>`` (in a key
-    or a ``${...}`` value); None when a key is itself built from a variable."""
-    if not condition:
+def resource_tag_keys(value) -> frozenset | None:
+    """Lower-cased tag keys a Condition block (or a whole policy) reads through
+    ``aws:ResourceTag/<key>`` (in a key or a ``${...}`` value); None when a key is itself built
+    from a variable."""
+    if not value:
         return frozenset()
-    text = json.dumps(condition)
+    text = json.dumps(value)
     keys = set()
     for m in _TAG_KEY.finditer(text):
         k = m.group(1)
@@ -238,8 +240,8 @@ class ResourceSensitivity:
     >>> rs = ResourceSensitivity()
     >>> star = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     >>> scoped = {"Statement": [{"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}]}
-    >>> rs.uniform([star], "s3:GetObject"), rs.uniform([star, scoped], "s3:GetObject")
-    (True, False)
+    >>> rs.relevant([star], "s3:GetObject"), rs.relevant([star, scoped], "s3:GetObject")
+    ([], [(('arn:aws:s3:::x/*',), False)])
     """
 
     def __init__(self):
@@ -259,18 +261,12 @@ class ResourceSensitivity:
             for st in _as_list(doc.get("Statement")):
                 if not isinstance(st, dict):
                     continue
-                not_act = "NotAction" in st
-                acts = [str(a) for a in _as_list(st.get("NotAction") if not_act else st.get("Action"))]
-                not_res = "NotResource" in st
-                res = [str(r) for r in _as_list(st.get("NotResource") if not_res else st.get("Resource"))]
+                acts, not_act, res, not_res = _fields(st)
                 star = not not_res and res == ["*"]
-                out.append((acts, not_act, star, res, not_res, _resource_tag_keys(st.get("Condition"))))
+                out.append((acts, not_act, star, res, not_res, resource_tag_keys(st.get("Condition"))))
         self._compiled[key] = out
         self._keep.append(doc)
         return out
-
-    def uniform(self, docs: Iterable[dict], action: str) -> bool:
-        return self._relevant_for(tuple(docs), action) == []
 
     def relevant(self, docs: Iterable[dict], action: str) -> list | None:
         """The resource-specific statements of ``docs`` that match ``action``, as

@@ -11,11 +11,10 @@ anything.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections import Counter, defaultdict
 
-from iamreach.graph.builder import AlikeSet
+from iamreach.graph.builder import AlikeSet, part_descr
 from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy
 from iamreach.graph.policy import Decision, default_catalog
 from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
@@ -142,7 +141,7 @@ class _Escalation:
                 continue
             outcome = _combine([("iam:PassRole", res)], self.b.conditions_of)
             decision = "conditional" if "conditional" in (base[0], outcome[0]) else "allowed"
-            self._to_roles(actor, m, rs, part, [p.arn for p in part],
+            self._to_members(actor, m, rs, part, [p.arn for p in part],
                            (decision, base[1] + outcome[1], base[2] + outcome[2]), f"trusting {m.service}",
                            lambda r: f"pass {r.rsplit('/', 1)[-1]} to {m.service}",
                            f"pass any of these roles trusting {m.service} to it")
@@ -151,18 +150,16 @@ class _Escalation:
         """``rs.members`` split into parts ``actor``'s policies treat alike for ``pairs``."""
         return [part for part, _subs in self.b.partition(actor, rs, None, pairs, {})]
 
-    def _to_roles(self, actor, m, rs, part, roles, outcome, descr, one, many) -> None:
-        """Edges for one part: to the summary of its ``roles`` when they are enough, else to each."""
-        roles = sorted(r for r in set(roles) if r in self.b.G)
-        if len(roles) >= self.b.summary_min:
-            whole = len(part) == len(rs.members)
-            if not whole:
-                digest = hashlib.blake2b("\n".join(p.arn for p in part).encode(), digest_size=5).hexdigest()
-                descr = f"{descr}#{digest}"
-            self.edge(actor, self.b.summary(actor.account, "role", descr, roles), m, outcome, many)
+    def _to_members(self, actor, m, rs, part, members, outcome, descr, one, many, kind="role") -> None:
+        """Edges for one part: to the summary of its ``members`` (ARNs) when they are enough,
+        else to each."""
+        members = sorted(x for x in set(members) if x in self.b.G)
+        if len(members) >= self.b.summary_min:
+            descr = part_descr(descr, part, len(part) == len(rs.members))
+            self.edge(actor, self.b.summary(actor.account, kind, descr, members), m, outcome, many)
         else:
-            for role in roles:
-                self.edge(actor, role, m, outcome, one(role))
+            for x in members:
+                self.edge(actor, x, m, outcome, one(x))
 
     def workload(self, actor, m: EscalationMethod) -> None:
         if not all(actor.allows.may_allow(a) for a in m.actions):
@@ -176,7 +173,7 @@ class _Escalation:
                     outcome = self.decide_all(actor, [(a, self.b.fill(t, w), w.account, None) for a, t in pairs])
                     if outcome is None:
                         continue
-                    self._to_roles(actor, m, rs, part, [r for w in part for r in self._workload_roles(w)], outcome,
+                    self._to_members(actor, m, rs, part, [r for w in part for r in self._workload_roles(w)], outcome,
                                    f"run by {kind}", lambda r, kind=kind: f"take over a {kind} running as {r}",
                                    f"take over any of these {kind} and the roles they run as")
             for w in self.workloads.get((kind, actor.account), ()):
@@ -253,16 +250,10 @@ class _Escalation:
                 outcome = self.decide_all(actor, [(a, rep.arn, rep.account, None) for a in m.actions])
                 if outcome is None:
                     continue
-                if len(part) >= self.b.summary_min:
-                    descr = "all"
-                    if len(part) != len(rs.members):
-                        digest = hashlib.blake2b("\n".join(p.arn for p in part).encode(), digest_size=5).hexdigest()
-                        descr = f"all#{digest}"
-                    target = self.b.summary(actor.account, m.target_kind, descr, [p.arn for p in part])
-                    self.edge(actor, target, m, outcome, f"on any of these {m.target_kind}s of {actor.account}")
-                else:
-                    for p in part:
-                        self.edge(actor, p.arn, m, outcome, f"on {p.kind} {p.name}")
+                names = {p.arn: p for p in part}
+                self._to_members(actor, m, rs, part, list(names), outcome, "all",
+                                 lambda x, names=names: f"on {names[x].kind} {names[x].name}",
+                                 f"on any of these {m.target_kind}s of {actor.account}", kind=m.target_kind)
 
     def amplify(self, actor, m: EscalationMethod) -> None:
         if not all(actor.allows.may_allow(a) for a in m.actions):
