@@ -434,6 +434,23 @@ def _known_actions() -> frozenset[str]:
     return frozenset(a.lower() for s in cat.services() for a in cat.expand(f"{s}:*"))
 
 
+@functools.lru_cache(maxsize=1)
+def _canonical() -> dict[str, str]:
+    return {a: a for a in _known_actions()}
+
+
+def canonical_action(action_lower: str) -> str:
+    """The one string object the engine uses for a catalogued lower-case action (``action_lower``
+    itself when it is not catalogued). Policy action tables and requests share it, so a lookup
+    finds its key by identity, without reading the key's characters (which are cold in memory
+    when thousands of policies are in play).
+
+    >>> canonical_action("s3:getobject") is canonical_action("S3:GetObject".lower())
+    True
+    """
+    return _canonical().get(action_lower, action_lower)
+
+
 def known_actions() -> frozenset[str]:
     """Every catalogued action, lower-case ``service:action`` (loaded once).
 
@@ -494,12 +511,13 @@ class Policy:
         by_service: dict[str, list[Statement]] = {}
         exact: dict[str, list[Statement]] = {}
         wild: list[Statement] = []
+        canon = _canonical()
         for st in statements:
             if st.services is None:
                 wild.append(st)
                 continue
             for a in st._exact_actions:
-                exact.setdefault(a, []).append(st)
+                exact.setdefault(canon.get(a, a), []).append(st)
             if st._action_globs:
                 for svc in st.services:
                     by_service.setdefault(svc, []).append(st)
@@ -508,7 +526,7 @@ class Policy:
                 # to glob matching below.
                 for g in st._action_globs:
                     for a in _expand_known(g.pattern):
-                        exact.setdefault(a, []).append(st)
+                        exact.setdefault(canon.get(a, a), []).append(st)
         self._by_service = {k: tuple(v) for k, v in by_service.items()}
         self._exact: dict[str, tuple[Statement, ...]] = {}
         self._exact_split: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}

@@ -58,6 +58,7 @@ from iamreach.graph.policy.document import (
     ConditionTerm,
     Policy,
     Statement,
+    canonical_action,
     known_actions,
 )
 from iamreach.graph.policy.document import NO_CANDIDATES as _NONE
@@ -334,7 +335,7 @@ class Request:
     def __post_init__(self) -> None:
         if self.unknown_keys not in ("absent", "unknown"):
             raise InputError('expected "absent" or "unknown"', field="unknown_keys")
-        self._action_l = self.action.lower()
+        self._action_l = canonical_action(self.action.lower())
         if self.principal_account is None:
             self.principal_account = self.info().account
 
@@ -757,11 +758,21 @@ def _lean(
     return _tuple_new(Result, (decision, None if decision is _ALLOWED else "implicit", (), lines))
 
 
+# Implicit denies of identity policies alone, per (action, note): the same immutable Result.
+_NO_ALLOW: dict[tuple[str, str | None], Result] = {}
+
+
 def _identity_result(ident: Any, action_name: str, note: str | None) -> Result:
     """The answer of identity policies alone (a statement, ``None`` or ``(deny statement,)``)."""
     if ident is None:
-        line = f"identity: no statement allows {action_name}"
-        return _tuple_new(Result, (_DENIED, "implicit", (), (line, note) if note else (line,)))
+        hit = _NO_ALLOW.get((action_name, note))
+        if hit is None:
+            line = f"identity: no statement allows {action_name}"
+            hit = _tuple_new(Result, (_DENIED, "implicit", (), (line, note) if note else (line,)))
+            if len(_NO_ALLOW) > 50_000:
+                _NO_ALLOW.clear()
+            _NO_ALLOW[(action_name, note)] = hit
+        return hit
     if ident.__class__ is tuple:
         return _tuple_new(Result, (_DENIED, "explicit", (), (f"identity: explicit deny by {ident[0].label}",)))
     line = f"identity: allowed by {ident.label}"
