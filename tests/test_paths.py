@@ -110,3 +110,42 @@ def test_graph_not_mutated():
     paths(G, "synthetic", "phi")
     min_cut(G, "synthetic", "phi")
     assert (G.number_of_nodes(), G.number_of_edges()) == before
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_min_cut_flow_matches_networkx(seed):
+    """The min-cut's own max-flow (Dinic) gives networkx's ``minimum_cut`` partition exactly, on
+    random networks with unit and unbounded capacities, antiparallel arcs and dead ends."""
+    import random
+
+    from iamreach.analyses.paths import _INF, _source_side
+
+    rng = random.Random(seed)
+    n = rng.randint(3, 30)
+    nodes = [f"n{i}" for i in range(n)]
+    arcs: dict = {}
+    H = nx.DiGraph()
+    for _ in range(rng.randint(n, 4 * n)):
+        u, v = rng.sample(nodes, 2)
+        if v in arcs.get(u, {}):
+            continue
+        unbounded = rng.random() < 0.2
+        arcs.setdefault(u, {})[v] = _INF if unbounded else 1
+        H.add_edge(u, v) if unbounded else H.add_edge(u, v, capacity=1)
+    S, T = ("S",), ("T",)
+    starts = rng.sample(nodes, rng.randint(1, 3))
+    rest = [x for x in nodes if x not in starts]
+    ends = rng.sample(rest, min(len(rest), rng.randint(1, 3)))
+    arcs[S] = dict.fromkeys(starts, _INF)
+    for s in starts:
+        H.add_edge(S, s)
+    for t in ends:
+        arcs.setdefault(t, {})[T] = _INF
+        H.add_edge(t, T)
+    try:
+        value, (reach, _) = nx.minimum_cut(H, S, T, capacity="capacity")
+    except nx.NetworkXUnbounded:
+        return  # an all-unbounded path: no finite cut (the graph builder never makes one)
+    mine = _source_side(arcs, S, T)
+    assert {u for u in mine if u in H} == set(reach)
+    assert sum(1 for u in mine for v in arcs.get(u, ()) if v not in mine) == value

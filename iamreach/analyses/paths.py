@@ -91,27 +91,69 @@ def _edge_pred(kinds: EdgeFilter, include_conditional: bool) -> Callable[[str, s
     return pred
 
 
+def _pick(u, v, keyed: dict, pred, default) -> tuple | None:
+    """The best traversable edge of one pair, ``(key, data)`` (allowed over conditional), or None."""
+    best = None
+    for k, d in keyed.items():
+        if default:  # every traversable kind: no predicate call per edge
+            if d.get("kind") in NON_TRAVERSABLE or (default == "allowed" and d.get("decision") != "allowed"):
+                continue
+        elif not pred(u, v, d):
+            continue
+        if best is None or (best[1].get("decision") != "allowed" and d.get("decision") == "allowed"):
+            best = (k, d)
+    return best
+
+
 def _best_edges(G, pred) -> dict[str, dict[str, tuple]]:
     """Adjacency u -> v -> (key, data) keeping the best edge per pair (allowed over conditional)."""
     adj: dict[str, dict[str, tuple]] = {}
-    default = getattr(pred, "default_kinds", False)  # every traversable kind: no call per edge
-    for u, nbrs in G.adj.items():  # the MultiDiGraph's own dicts: cheaper than the edges view
+    default = getattr(pred, "default_kinds", False)
+    for u, nbrs in G._adj.items():  # the MultiDiGraph's own dicts: cheaper than its views
         row = None
         for v, keyed in nbrs.items():
-            best = None
-            for k, d in keyed.items():
-                if default:
-                    if d.get("kind") in NON_TRAVERSABLE or (default == "allowed" and d.get("decision") != "allowed"):
-                        continue
-                elif not pred(u, v, d):
-                    continue
-                if best is None or (best[1].get("decision") != "allowed" and d.get("decision") == "allowed"):
-                    best = (k, d)
+            best = _pick(u, v, keyed, pred, default)
             if best is not None:
                 if row is None:
                     row = adj[u] = {}
                 row[v] = best
     return adj
+
+
+class _Preds:
+    """Reverse adjacency read from the graph on demand: ``get(v)`` lists the predecessors with a
+    traversable edge into ``v``. A search backwards from the targets reads only the edges it
+    reaches, not the whole graph."""
+
+    def __init__(self, G, pred):
+        self.pred_dicts = G._pred
+        self.pred = pred
+        self.default = getattr(pred, "default_kinds", False)
+
+    def get(self, v, default=()):
+        row = self.pred_dicts.get(v)
+        if not row:
+            return default
+        return [u for u, keyed in row.items() if _pick(u, v, keyed, self.pred, self.default) is not None]
+
+
+def _toward(G, pred, tgt: set[str], limit: int) -> tuple[dict[str, dict[str, tuple]], dict[str, int]]:
+    """``(adj, to_tgt)``: hop distances to the nearest target (within ``limit``) and the best-edge
+    adjacency among the nodes that have one. Only those nodes can be on a path to a target; rows
+    keep the graph's order, so searches over them find the witnesses the whole graph gives."""
+    to_tgt, _ = _bfs(_Preds(G, pred), tgt, limit=limit, reverse=True)
+    default = getattr(pred, "default_kinds", False)
+    succ = G._adj
+    adj: dict[str, dict[str, tuple]] = {}
+    for u in to_tgt:
+        row = {}
+        for v, keyed in succ[u].items():
+            if v in to_tgt:
+                best = _pick(u, v, keyed, pred, default)
+                if best is not None:
+                    row[v] = best
+        adj[u] = row
+    return adj, to_tgt
 
 
 def _resolve(G, spec, what: str) -> set[str]:
@@ -204,10 +246,7 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
         raise InputError(f"max_hops must be at least 1, got {max_hops}")
     src = _resolve(G, sources, "sources")
     tgt = _resolve(G, targets, "targets")
-    pred = _edge_pred(kinds, include_conditional)
-    adj = _best_edges(G, pred)
-    radj = _reverse(adj)
-    to_tgt, _ = _bfs(radj, tgt, limit=max_hops, reverse=True)
+    adj, to_tgt = _toward(G, _edge_pred(kinds, include_conditional), tgt, max_hops)
     found: dict[tuple, Path] = {}
     # 1. the shortest witness for every connected pair
     for s in sorted(src):
@@ -336,29 +375,100 @@ def _min_cut_on(G, adj, radj, src: set[str], tgt: set[str], max_hops: int) -> li
     region = {n for n in fwd if n in back}
     if not (region & tgt) or not (region & src):
         return []
-    H = nx.DiGraph()
     S, T = ("__iamreach_source__",), ("__iamreach_target__",)
+    arcs: dict[Any, dict[Any, int]] = {}  # u -> v -> capacity (_INF: not a permission to remove)
     for u in region:
+        if u in tgt:
+            continue
+        row = None
         for v in adj.get(u, ()):
-            if v in region and u not in tgt:
-                if is_summary(u):
-                    H.add_edge(u, v)  # includes: not a permission to remove (infinite capacity)
-                else:
-                    H.add_edge(u, v, capacity=1)
-    for s in region & src:
-        H.add_edge(S, s)  # no capacity: infinite
-    for t in region & tgt:
-        H.add_edge(t, T)
-    if not (H.has_node(S) and H.has_node(T)):
+            if v in region:
+                if row is None:
+                    row = arcs[u] = {}
+                row[v] = _INF if is_summary(u) else 1  # includes: infinite capacity
+    starts = region & src
+    ends = region & tgt
+    if not starts or not ends:
         return []
-    _, (reach, _) = nx.minimum_cut(H, S, T, capacity="capacity")
-    cut = {(u, v) for u in reach for v in H.successors(u) if v not in reach}
+    arcs[S] = dict.fromkeys(sorted(starts), _INF)
+    for t in ends:
+        arcs[t] = {T: _INF}
+    reach = _source_side(arcs, S, T)
+    cut = {(u, v) for u in reach for v in arcs.get(u, ()) if v not in reach}
     out = []
     for u, v in sorted(cut, key=lambda e: (str(e[0]), str(e[1]))):
         for key, d in sorted(G.get_edge_data(u, v, default={}).items(), key=lambda kv: str(kv[0])):
             if d.get("kind") not in NON_TRAVERSABLE:
                 out.append((u, v, key, d))
     return out
+
+
+_INF = 1 << 40  # capacity of an edge no cut may use (more than any number of unit edges)
+
+
+def _source_side(arcs: dict[Any, dict[Any, int]], S: Any, T: Any) -> set:
+    """The source side of the minimum ``S``-``T`` cut nearest the target: every node but those that
+    still reach ``T`` in the residual network of a maximum flow (Dinic's algorithm). That set is the
+    same for every maximum flow, so the cut does not depend on the algorithm that found it (it is
+    the one networkx's ``minimum_cut`` gives).
+
+    >>> sorted(_source_side({"s": {"a": 1, "b": 1}, "a": {"t": 1}, "b": {"a": 1}}, "s", "t"))
+    ['a', 'b', 's']
+    """
+    res: dict[Any, dict[Any, int]] = {}
+    for u, row in arcs.items():
+        ru = res.setdefault(u, {})
+        for v, c in row.items():
+            ru[v] = ru.get(v, 0) + c
+            res.setdefault(v, {}).setdefault(u, 0)
+    res.setdefault(T, {})
+    while True:
+        level = {S: 0}
+        q = deque([S])
+        while q:
+            u = q.popleft()
+            nxt = level[u] + 1
+            for v, c in res[u].items():
+                if c > 0 and v not in level:
+                    level[v] = nxt
+                    q.append(v)
+        if T not in level:
+            sink = {T}
+            q = deque([T])
+            while q:
+                v = q.popleft()
+                for u in res[v]:
+                    if u not in sink and res[u][v] > 0:
+                        sink.add(u)
+                        q.append(u)
+            return {u for u in res if u not in sink}
+        # blocking flow: depth-first along the level graph, each arc visited once per phase
+        nbrs = {u: list(res[u]) for u in level}
+        pos = dict.fromkeys(level, 0)
+        path = [S]
+        while path:
+            u = path[-1]
+            if u == T:
+                b = min(res[a][c] for a, c in zip(path, path[1:], strict=False))
+                for a, c in zip(path, path[1:], strict=False):
+                    res[a][c] -= b
+                    res[c][a] += b
+                path = [S]
+                continue
+            row, lst, i, want = res[u], nbrs[u], pos[u], level[u] + 1
+            while i < len(lst):
+                v = lst[i]
+                if row[v] > 0 and level.get(v) == want:
+                    break
+                i += 1
+            pos[u] = i
+            if i < len(lst):
+                path.append(lst[i])
+            else:
+                level[u] = -1  # dead end in this phase
+                path.pop()
+                if path:
+                    pos[path[-1]] += 1
 
 
 def forbidden_paths(G: nx.MultiDiGraph, config=None, *, max_hops: int = 8, max_paths: int = 1000) -> dict:
