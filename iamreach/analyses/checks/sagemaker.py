@@ -45,6 +45,8 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
     meta = sagemaker_notebook_risks.meta
     env = environments(G)
     stores = {k.value for k in DATA_STORE_KINDS}
+    hop_cache: dict[str, list] = {}  # principal -> its hop edges, shared by every notebook's closure
+    data_edges: dict[str, list] = {}  # principal -> its reads / writes edges
     for nb in nodes(G, "sagemaker_notebook"):
         if not env.is_synthetic(nb):
             continue
@@ -60,13 +62,18 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
                            "detail": "DirectInternetAccess = Enabled"}],
                 key=("internet",),
             )
-        closure = principal_closure(G, [nb])
+        closure = principal_closure(G, [nb], cache=hop_cache)
+        seen: set[tuple[str, str]] = set()  # the registry keeps a notebook's first finding per key
         for principal, hops in sorted(closure.items()):
-            for u, v, _, data in out_edges(G, principal, ("reads", "writes")):
+            edges = data_edges.get(principal)
+            if edges is None:
+                edges = data_edges[principal] = out_edges(G, principal, ("reads", "writes"))
+            for u, v, _, data in edges:
                 kind = str(node_attrs(G, v).get("kind"))
                 if kind not in stores:
                     continue
-                if str(data.get("kind")) == "reads" and env.is_production(v):
+                if str(data.get("kind")) == "reads" and ("reads", v) not in seen and env.is_production(v):
+                    seen.add(("reads", v))
                     yield meta.finding(
                         resource=nb, account=account,
                         message=f"Synthetic SageMaker notebook {nb} can read production {kind} {v} as {u}",
@@ -76,8 +83,10 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
                         key=("reads", v),
                     )
                 elif str(data.get("kind")) == "writes" and kind == "s3_bucket" \
+                        and ("unencrypted-write", v) not in seen \
                         and attributes(G, v).get("encryption") is None and v in G \
                         and node_attrs(G, v).get("record") is not None:
+                    seen.add(("unencrypted-write", v))
                     yield meta.finding(
                         resource=nb, account=account,
                         message=(f"Synthetic SageMaker notebook {nb} writes (as {u}) to bucket {v}, "
