@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -156,10 +157,15 @@ class _Builder:
         self.sensitivity = ResourceSensitivity()
         self._uniform_cache: dict[tuple, bool] = {}
         self._hits_cache: dict[tuple, frozenset[str]] = {}
+        self._hits_per_pattern: dict[tuple, frozenset[str]] = {}
         self._label_cache: dict[tuple, list] = {}
         self._allow_cache: dict = {}
-        self._ev_cache: dict[tuple, tuple] = {}
         self._interned: dict = {}
+        self._shared: dict[tuple, tuple] = {}
+        self._conds: dict[tuple, tuple] = {}
+        self._term_dicts: dict = {}
+        self._ev_dicts: dict[tuple, dict] = {}
+        self._explained: dict[tuple, tuple] = {}
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -180,13 +186,39 @@ class _Builder:
                                      "error_code": code, "message": message, "resource": resource})
 
     def add_edge(self, u: str, v: str, kind: EdgeKind, *, decision: str = "allowed", conditions=(),
-                 actions=(), ports=(), method=None, reason: str = "", evidence=()) -> None:
+                 actions=(), ports=(), method=None, reason: str = "", evidence=(), shared: bool = False) -> None:
+        """``shared``: ``conditions`` and ``evidence`` are already tuples from :meth:`shared`."""
         intern = self._interned.setdefault  # equal small tuples and keys shared by many edges
         actions = tuple(actions)
-        self.G.add_edge(u, v, key=intern(f"{kind.value}:{method or ''}", f"{kind.value}:{method or ''}"),
-                        kind=kind.value, decision=decision, conditions=tuple(conditions),
+        key = f"{kind.value}:{method or ''}"
+        if not shared:
+            conditions, evidence = self.shared(conditions), self.shared(evidence)
+        self.G.add_edge(u, v, key=intern(key, key),
+                        kind=kind.value, decision=decision, conditions=conditions,
                         actions=intern(actions, actions), ports=tuple(ports), method=method,
-                        reason=reason, evidence=tuple(evidence))
+                        reason=reason, evidence=evidence)
+
+    def shared(self, items: Iterable, dedup: bool = False) -> tuple:
+        """``items`` as one tuple shared by every edge given the same objects in the same order
+        (with repeats by content dropped, first kept, when ``dedup``). Exact: keyed by the items'
+        identities (packed in one bytes object), and the cache keeps the items alive so an id is
+        never reused while cached."""
+        items = tuple(items)
+        if not items:
+            return ()
+        key = array("Q", map(id, items)).tobytes() + (b"d" if dedup else b"")
+        hit = self._shared.get(key)
+        if hit is None:
+            hit = self._shared[key] = (items, tuple(_dedup(items)) if dedup else items)
+        return hit[1]
+
+    def ev(self, type_: str, ref: str | None, detail: str, sid: str | None = None, index: int | None = None) -> dict:
+        """An evidence dict, one object per content for the whole build (edges only read them)."""
+        key = (type_, ref, detail, sid, index)
+        hit = self._ev_dicts.get(key)
+        if hit is None:
+            hit = self._ev_dicts[key] = _ev(type_, ref, detail, sid, index)
+        return hit
 
     # ------------------------------------------------------------------ build
     def build(self) -> nx.MultiDiGraph:
@@ -214,7 +246,8 @@ class _Builder:
         G.graph["stats"] = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
                             "evaluations": self.evaluations}
         G.graph["authorizer"] = self
-        for cache in (self._ev_cache, self._label_cache, self._uniform_cache, self._hits_cache, self._interned):
+        for cache in (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern, self._interned, self._shared,
+                      self._conds, self._term_dicts, self._explained, self._ev_dicts):
             cache.clear()  # build-time only; the graph keeps the builder for can / who-can
         return G
 
@@ -395,12 +428,12 @@ class _Builder:
                 for g in p.groups:
                     if g in G:
                         self.add_edge(p.arn, g, EdgeKind.MEMBER_OF, reason=f"{p.name} is a member of {g}",
-                                      evidence=[_ev("attribute", p.arn, "GroupList")])
+                                      evidence=[self.ev("attribute", p.arn, "GroupList")])
         for ip in self.inv.instance_profiles:
             for role in ip.role_arns:
                 if role in G:
                     self.add_edge(ip.arn, role, EdgeKind.RUNS_AS, reason=f"instance profile {ip.name} holds role",
-                                  evidence=[_ev("attribute", ip.arn, "InstanceProfile.Roles")])
+                                  evidence=[self.ev("attribute", ip.arn, "InstanceProfile.Roles")])
         for r in self.inv.resources:
             a = r.attributes
             if r.kind == "ec2_instance" and a.get("instance_profile_arn"):
@@ -411,7 +444,7 @@ class _Builder:
                 src = a.get("source_arn")
                 if src and src in G:
                     self.add_edge(src, r.arn, EdgeKind.SNAPSHOT_OF, reason="snapshot holds this store's data",
-                                  evidence=[_ev("attribute", r.arn, f"source {src}")])
+                                  evidence=[self.ev("attribute", r.arn, f"source {src}")])
                 for acct in a.get("shared_accounts") or ():
                     target = ANONYMOUS if acct == "all" else account_principals_node(acct)
                     if target not in G:
@@ -420,13 +453,13 @@ class _Builder:
                                    record=None)
                     self.add_edge(r.arn, target, EdgeKind.SHARED_WITH,
                                   reason=f"snapshot shared with {'everyone (public)' if acct == 'all' else acct}",
-                                  evidence=[_ev("snapshot_attribute", r.arn,
+                                  evidence=[self.ev("snapshot_attribute", r.arn,
                                                 "restore" if r.kind != "ebs_snapshot" else "createVolumePermission")])
             elif r.kind == "secret":
                 for db in a.get("unlocks") or ():
                     if db in G:
                         self.add_edge(r.arn, db, EdgeKind.UNLOCKS, reason="secret holds this database's credentials",
-                                      evidence=[_ev("attribute", r.arn, "unlocks (tags/name)")])
+                                      evidence=[self.ev("attribute", r.arn, "unlocks (tags/name)")])
 
     def _runs_as(self, r: Resource, target: str, field_name: str) -> None:
         if target not in self.G:
@@ -435,7 +468,7 @@ class _Builder:
             self.G.add_node(target, kind=kind, account=(target.split(":")[4] or None) if target.count(":") >= 5 else None, region=None,
                             name=target.rsplit("/", 1)[-1], tags={}, labels=(), vpc=None, subnets=(), record=None)
         self.add_edge(r.arn, target, EdgeKind.RUNS_AS, reason=f"{r.kind} {r.name or r.id} runs as {target}",
-                      evidence=[_ev("attribute", r.arn, field_name)])
+                      evidence=[self.ev("attribute", r.arn, field_name)])
 
     # ------------------------------------------------------------------ actors
     def _principal_docs(self, p: Principal) -> tuple[list, list[dict], list[str], tuple[str, ...]]:
@@ -554,38 +587,33 @@ class _Builder:
         )
 
     def conditions_of(self, result) -> tuple[dict, ...]:
-        """The conditions of an engine result as plain dicts, made once per result and shared by
-        the edges it stands for (never mutated)."""
-        key = (id(result), "conditions")
-        hit = self._ev_cache.get(key)
-        if hit is not None and hit[0] is result:
-            return hit[1]
-        out = []
-        for c in result.conditions:
-            d = dict(c)
-            try:  # equal conditions (an SCP's, a key policy's) recur in many results: one dict each
-                d = self._interned.setdefault(("condition", *d.items()), d)
-            except TypeError:  # an unhashable value: keep this one apart
-                pass
-            out.append(d)
-        conds = tuple(out)
-        self._ev_cache[key] = (result, conds)
-        return conds
+        """The conditions of an engine result as plain dicts, one tuple per distinct list of
+        condition terms and one dict per distinct term, shared by every edge (never mutated)."""
+        terms = result.conditions
+        hit = self._conds.get(terms)
+        if hit is None:
+            out = []
+            for c in terms:
+                d = self._term_dicts.get(c)  # a term's hash is computed once: key by the term itself
+                if d is None:
+                    d = self._term_dicts[c] = dict(c)
+                out.append(d)
+            hit = self._conds[terms] = tuple(out)
+        return hit
 
     def _evidence(self, result, layer_default: str) -> tuple[dict, ...]:
-        """Evidence dicts of an engine result; made once per result, so the many edges one
-        decision stands for share them (they are never mutated)."""
-        key = (id(result), layer_default)
-        hit = self._ev_cache.get(key)
-        if hit is not None and hit[0] is result:
-            return hit[1]
-        ev = []
-        for line in result.explanation:
-            layer = line.split(":", 1)[0].strip().replace(" ", "_") if ":" in line else layer_default
-            ev.append(self._interned.setdefault(("evidence", layer, line), _ev(layer, None, line)))
-        ev = tuple(ev)
-        self._ev_cache[key] = (result, ev)  # the result is kept so its id stays unique
-        return ev
+        """Evidence dicts of an engine result: one tuple per distinct explanation, shared by
+        every edge it stands for (they are never mutated)."""
+        lines = result.explanation
+        key = (lines, layer_default)
+        hit = self._explained.get(key)
+        if hit is None:
+            ev = []
+            for line in lines:
+                layer = line.split(":", 1)[0].strip().replace(" ", "_") if ":" in line else layer_default
+                ev.append(self.ev(layer, None, line))
+            hit = self._explained[key] = tuple(ev)
+        return hit
 
     # ------------------------------------------------------------------ resource policy index
     def _resource_policy(self, r: Resource):
@@ -657,7 +685,7 @@ class _Builder:
                                name=svc, tags={}, labels=(), vpc=None, subnets=(), record=None)
                 self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, reason=f"trust policy trusts {svc}",
                               actions=["sts:AssumeRole"],
-                              evidence=[_ev("trust_policy", role.arn, f"Principal Service {svc}")])
+                              evidence=[self.ev("trust_policy", role.arn, f"Principal Service {svc}")])
             elif key.startswith("federated:"):
                 fed = key[10:]
                 node = f"federated:{fed}"
@@ -668,7 +696,7 @@ class _Builder:
                               conditions=[{"key": "federation", "detail": "holders of a federated identity"}],
                               actions=["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
                               reason=f"trust policy trusts federated provider {fed}",
-                              evidence=[_ev("trust_policy", role.arn, f"Principal Federated {fed}")])
+                              evidence=[self.ev("trust_policy", role.arn, f"Principal Federated {fed}")])
             elif key in self.actors:
                 candidates[key] = self.actors[key]
         return candidates
@@ -687,9 +715,9 @@ class _Builder:
                           resource_policy=trust, resource_tags=role.tags)
         if res.decision == Decision.DENIED:
             return
-        ev = [_ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
+        ev = [self.ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
         if target is not None:
-            ev.append(_ev("summary", target, f"decided once, on {role.arn}, for {what}"))
+            ev.append(self.ev("summary", target, f"decided once, on {role.arn}, for {what}"))
         self.add_edge(actor.node, target or role.arn, EdgeKind.CAN_ASSUME, decision=res.decision.value,
                       conditions=self.conditions_of(res), actions=["sts:AssumeRole"],
                       reason=f"{actor.node} can assume {what or role.name}", evidence=ev)
@@ -741,12 +769,27 @@ class _Builder:
         key = (pats, kind, account)
         hit = self._hits_cache.get(key)
         if hit is None:
-            same = self.by_kind_account.get((kind, account), ())
             if ANY_RESOURCE in pats:
+                hit = self._pattern_hit(ANY_RESOURCE, kind, account)
+            elif len(pats) == 1:
+                hit = self._pattern_hit(pats[0], kind, account)
+            else:
+                hit = frozenset().union(*(self._pattern_hit(p, kind, account) for p in pats))
+            self._hits_cache[key] = hit
+        return hit
+
+    def _pattern_hit(self, pat: str, kind: str, account: str) -> frozenset[str]:
+        """ARNs of ``kind`` in ``account`` one identity pattern could reach (cached per pattern:
+        many actors' pattern sets share patterns)."""
+        key = (pat, kind, account)
+        hit = self._hits_per_pattern.get(key)
+        if hit is None:
+            same = self.by_kind_account.get((kind, account), ())
+            if pat == ANY_RESOURCE:
                 hit = frozenset(r.arn for r in same)
             else:
-                hit = frozenset(r.arn for r in same if any(_could_match(p, r.arn) for p in pats))
-            self._hits_cache[key] = hit
+                hit = frozenset(r.arn for r in same if _could_match(pat, r.arn))
+            self._hits_per_pattern[key] = hit
         return hit
 
     def fill(self, template: str, r: Resource) -> str:
@@ -828,7 +871,7 @@ class _Builder:
             self.G.add_node(node, kind=NodeKind.SUMMARY.value, account=account, region=None,
                             name=f"{len(members)} {member_kind} of {account} ({descr})", tags={}, labels=(),
                             vpc=None, subnets=(), record=None, members=tuple(members), member_kind=member_kind)
-            ev = (_ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),)
+            ev = (self.ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),)
             for m in members:
                 self.add_edge(node, m, EdgeKind.INCLUDES, reason=f"one of the {member_kind} of {account} ({descr})",
                               evidence=ev)
@@ -1051,12 +1094,12 @@ class _Builder:
                 descr = part_descr(descr, members, len(members) == len(rs.members))
             target = self.summary(r.account, r.kind, descr, [m.arn for m in members])
             what = f"every one of {len(members)} alike {r.kind} of {r.account}"
-            evidence.append(_ev("summary", target, f"decided once, on {r.arn}, for {len(members)} resources "
+            evidence.append(self.ev("summary", target, f"decided once, on {r.arn}, for {len(members)} resources "
                                                    "that no policy tells apart"))
-        self.add_edge(actor.node, target, edge_kind, decision=decision, conditions=_dedup(conds),
+        self.add_edge(actor.node, target, edge_kind, decision=decision, conditions=self.shared(conds, True),
                       actions=allowed or conditional,
                       reason=f"{actor.node} {edge_kind.value} {what} ({', '.join(allowed or conditional)})",
-                      evidence=_dedup(evidence))
+                      evidence=self.shared(evidence, True), shared=True)
 
     def _gate_memo(self, actor, r, memo):
         gkey = ("kms-gate", _get_path(r.attributes, KMS_GATED_KINDS[r.kind]))
@@ -1074,8 +1117,8 @@ class _Builder:
         if key is None:
             if key_ref.startswith("arn:") and key_ref.split(":")[4] not in (actor.account, ""):
                 return ("conditional", [{"key": "kms:Decrypt", "detail": f"key {key_ref} was not collected"}],
-                        [_ev("key_policy", key_ref, "KMS key not in the inventory: decrypt unknown")])
-            return ("allowed", [], [_ev("key_policy", key_ref, "AWS-managed or uncollected same-account key")])
+                        [self.ev("key_policy", key_ref, "KMS key not in the inventory: decrypt unknown")])
+            return ("allowed", [], [self.ev("key_policy", key_ref, "AWS-managed or uncollected same-account key")])
         if key.attributes.get("key_manager") == "AWS" and key.account != actor.account:
             return None  # AWS-managed keys cannot be used from another account
         kpol = self.parse(key.policy, f"{key.arn} key policy", kind="resource") if key.policy else None
@@ -1084,9 +1127,9 @@ class _Builder:
         if res.decision == Decision.DENIED:
             for grant in key.attributes.get("grants") or ():
                 if grant.get("grantee_principal") in (actor.arn,) and "Decrypt" in (grant.get("operations") or ()):
-                    return ("allowed", [], [_ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}")])
+                    return ("allowed", [], [self.ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}")])
             return None
-        ev = [_ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")]
+        ev = [self.ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")]
         return (res.decision.value, list(self.conditions_of(res)), ev)
 
     # ------------------------------------------------------------------ escalation
@@ -1109,7 +1152,7 @@ class _Builder:
             elif r.kind in _SNAPSHOT_KINDS and "all" in (r.attributes.get("shared_accounts") or ()):
                 self.add_edge(INTERNET, r.arn, EdgeKind.EXPOSES, actions=[a for a, _ in ACCESS[r.kind]["reads"]],
                               reason="snapshot is public: any AWS account can restore it",
-                              evidence=[_ev("snapshot_attribute", r.arn, "shared with 'all'")])
+                              evidence=[self.ev("snapshot_attribute", r.arn, "shared with 'all'")])
 
     def _bucket_exposure(self, anon: Actor, r: Resource, bpa: dict) -> None:
         actions, ev = [], []
@@ -1133,7 +1176,7 @@ class _Builder:
                         actions.append("s3:ListBucket (ACL)")
                     if perm in ("WRITE", "FULL_CONTROL"):
                         actions.append("s3:PutObject (ACL)")
-                    ev.append(_ev("acl", r.arn, f"ACL grants {perm} to {uri}"))
+                    ev.append(self.ev("acl", r.arn, f"ACL grants {perm} to {uri}"))
         if actions:
             self.add_edge(INTERNET, r.arn, EdgeKind.EXPOSES, actions=sorted(set(actions)),
                           reason=f"bucket {r.name} is open to anyone", evidence=_dedup(ev))

@@ -247,8 +247,8 @@ class ResourceSensitivity:
     def __init__(self):
         self._compiled: dict[int, list] = {}
         self._keep: list = []  # keep documents alive so id() stays unique
-        self._relevant: dict[tuple, list | None] = {}
-        self._tags: dict[tuple, frozenset | None] = {}
+        self._relevant: dict[tuple, dict[str, list | None]] = {}
+        self._tags: dict[tuple, dict[str, frozenset | None]] = {}
         self._per_doc: dict[tuple, list | None] = {}
 
     def _compile(self, doc) -> list:
@@ -276,9 +276,9 @@ class ResourceSensitivity:
     def _relevant_for(self, docs: tuple, action: str) -> list | None:
         """Resource-specific statements matching ``action``: [(patterns, is_not_resource)];
         None when one uses a policy variable (its match depends on the request)."""
-        key = (tuple(id(d) for d in docs), action)
+        per_action = self._per_docs(self._relevant, docs)
         try:
-            return self._relevant[key]
+            return per_action[action]
         except KeyError:
             pass
         out: list | None = []
@@ -288,8 +288,18 @@ class ResourceSensitivity:
                 out = None
                 break
             out.extend(got)
-        self._relevant[key] = out
+        per_action[action] = out
         return out
+
+    def _per_docs(self, cache: dict, docs: tuple) -> dict:
+        """The per-action entries of ``cache`` for the documents ``docs``, by identity (the
+        documents are kept alive, so an id is never reused while cached)."""
+        key = tuple(map(id, docs))
+        per_action = cache.get(key)
+        if per_action is None:
+            per_action = cache[key] = {}
+            self._keep.append(docs)
+        return per_action
 
     def _doc_relevant(self, doc, action: str) -> list | None:
         key = (id(doc), action)
@@ -322,8 +332,8 @@ class ResourceSensitivity:
         >>> sorted(rs.tag_keys((d,), "s3:GetObject")), rs.tag_keys((d,), "ec2:StartInstances")
         (['team'], frozenset())
         """
-        key = (tuple(id(d) for d in docs), action)
-        hit = self._tags.get(key, _MISSING)
+        per_action = self._per_docs(self._tags, tuple(docs))
+        hit = per_action.get(action, _MISSING)
         if hit is not _MISSING:
             return hit
         out: set[str] | None = set()
@@ -340,7 +350,7 @@ class ResourceSensitivity:
             if out is None:
                 break
         hit = None if out is None else frozenset(out)
-        self._tags[key] = hit
+        per_action[action] = hit
         return hit
 
     def signature(self, docs: Iterable[dict], action: str, resource: str) -> tuple | None:
