@@ -103,11 +103,25 @@ class _Escalation:
         self.region = regions.most_common(1)[0][0] if regions else "us-east-1"
         self.catalog = default_catalog()
         self._memo: dict = {}
+        self._memo_actor = None
+
+    def decide(self, actor, action: str, resource: str, account: str | None, extra: dict | None = None):
+        """The engine's answer for one request of ``actor``; a request asked again (methods
+        share actions: UpdateFunctionCode, CreatePolicyVersion, PassRole to one service) is
+        answered from a memo of the actor's identical requests."""
+        if actor is not self._memo_actor:
+            self._memo.clear()
+            self._memo_actor = actor
+        key = (action, resource, account, tuple(extra.items()) if extra else None)
+        res = self._memo.get(key)
+        if res is None:
+            res = self._memo[key] = self.b.decide(actor, action, resource, resource_account=account, extra=extra)
+        return res
 
     def decide_all(self, actor, pairs):
         results = []
         for action, resource, account, extra in pairs:
-            res = self.b.decide(actor, action, resource, resource_account=account, extra=extra)
+            res = self.decide(actor, action, resource, account, extra)
             if res.decision == Decision.DENIED:
                 return None
             results.append((action, res))
@@ -136,7 +150,7 @@ class _Escalation:
         extra = {"iam:PassedToService": m.service}
         for part in self._parts(actor, rs, [("iam:PassRole", "{arn}")]):
             rep = part[0] if part[0].arn != actor.arn or len(part) == 1 else part[1]
-            res = self.b.decide(actor, "iam:PassRole", rep.arn, resource_account=rep.account, extra=extra)
+            res = self.decide(actor, "iam:PassRole", rep.arn, rep.account, extra)
             if res.decision == Decision.DENIED:
                 continue
             outcome = _combine([("iam:PassRole", res)], self.b)
@@ -155,7 +169,7 @@ class _Escalation:
         else to each."""
         members = sorted(x for x in set(members) if x in self.b.G)
         if len(members) >= self.b.summary_min:
-            descr = part_descr(descr, part, len(part) == len(rs.members))
+            descr = part_descr(descr, self.b.part_info(part), len(part) == len(rs.members))
             self.edge(actor, self.b.summary(actor.account, kind, descr, members), m, outcome, many)
         else:
             for x in members:
