@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from iamreach.graph import network
 from iamreach.graph.candidates import (
     ANY_RESOURCE,
     AllowPatterns,
+    Grantees,
     ResourcePolicyIndex,
     ResourceSensitivity,
     principal_keys_of_policy,
@@ -67,6 +69,15 @@ _ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Sid": "AccountAdministrat
 _SELF = b"\x00SELF\x00"  # a resource's own ARN in a policy template
 _OWN = object()  # "the resource's own policy, looked up when first needed"
 _NO_GATE = object()  # "the KMS gate was not worked out in advance"
+class _SurelyDenied:
+    """What the engine would answer where :meth:`_Builder._surely_denied` holds (only the
+    decision is ever read of a denied answer)."""
+
+    __slots__ = ()
+    decision = Decision.DENIED
+
+
+_SURELY_DENIED = _SurelyDenied()
 _ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 _DB_KINDS = ("rds_instance", "rds_cluster")
 _SNAPSHOT_KINDS = ("rds_snapshot", "rds_cluster_snapshot", "ebs_snapshot")
@@ -154,12 +165,20 @@ class _Builder:
         self.evaluations = 0
         self.known_keys = _FIXED_KNOWN | _referenced_tag_keys(inv)
         self.sensitivity = ResourceSensitivity()
+        self.grantees = Grantees()
         self._uniform_cache: dict[tuple, bool] = {}
         self._hits_cache: dict[tuple, frozenset[str]] = {}
+        self._hits_per_pattern: dict[tuple, frozenset[str]] = {}
+        self._parts_cache: dict[tuple, tuple] = {}
+        self._part_info: dict[int, _Part] = {}
         self._label_cache: dict[tuple, list] = {}
         self._allow_cache: dict = {}
-        self._ev_cache: dict[tuple, tuple] = {}
         self._interned: dict = {}
+        self._shared: dict[tuple, tuple] = {}
+        self._conds: dict[tuple, tuple] = {}
+        self._term_dicts: dict = {}
+        self._ev_dicts: dict[tuple, dict] = {}
+        self._explained: dict[tuple, tuple] = {}
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -180,13 +199,39 @@ class _Builder:
                                      "error_code": code, "message": message, "resource": resource})
 
     def add_edge(self, u: str, v: str, kind: EdgeKind, *, decision: str = "allowed", conditions=(),
-                 actions=(), ports=(), method=None, reason: str = "", evidence=()) -> None:
+                 actions=(), ports=(), method=None, reason: str = "", evidence=(), shared: bool = False) -> None:
+        """``shared``: ``conditions`` and ``evidence`` are already tuples from :meth:`shared`."""
         intern = self._interned.setdefault  # equal small tuples and keys shared by many edges
         actions = tuple(actions)
-        self.G.add_edge(u, v, key=intern(f"{kind.value}:{method or ''}", f"{kind.value}:{method or ''}"),
-                        kind=kind.value, decision=decision, conditions=tuple(conditions),
+        key = f"{kind.value}:{method or ''}"
+        if not shared:
+            conditions, evidence = self.shared(conditions), self.shared(evidence)
+        self.G.add_edge(u, v, key=intern(key, key),
+                        kind=kind.value, decision=decision, conditions=conditions,
                         actions=intern(actions, actions), ports=tuple(ports), method=method,
-                        reason=reason, evidence=tuple(evidence))
+                        reason=reason, evidence=evidence)
+
+    def shared(self, items: Iterable, dedup: bool = False) -> tuple:
+        """``items`` as one tuple shared by every edge given the same objects in the same order
+        (with repeats by content dropped, first kept, when ``dedup``). Exact: keyed by the items'
+        identities (packed in one bytes object), and the cache keeps the items alive so an id is
+        never reused while cached."""
+        items = tuple(items)
+        if not items:
+            return ()
+        key = array("Q", map(id, items)).tobytes() + (b"d" if dedup else b"")
+        hit = self._shared.get(key)
+        if hit is None:
+            hit = self._shared[key] = (items, tuple(_dedup(items)) if dedup else items)
+        return hit[1]
+
+    def ev(self, type_: str, ref: str | None, detail: str, sid: str | None = None, index: int | None = None) -> dict:
+        """An evidence dict, one object per content for the whole build (edges only read them)."""
+        key = (type_, ref, detail, sid, index)
+        hit = self._ev_dicts.get(key)
+        if hit is None:
+            hit = self._ev_dicts[key] = _ev(type_, ref, detail, sid, index)
+        return hit
 
     # ------------------------------------------------------------------ build
     def build(self) -> nx.MultiDiGraph:
@@ -214,7 +259,9 @@ class _Builder:
         G.graph["stats"] = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
                             "evaluations": self.evaluations}
         G.graph["authorizer"] = self
-        for cache in (self._ev_cache, self._label_cache, self._uniform_cache, self._hits_cache, self._interned):
+        for cache in (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern,
+                      self._parts_cache, self._part_info, self._interned, self._shared,
+                      self._conds, self._term_dicts, self._explained, self._ev_dicts):
             cache.clear()  # build-time only; the graph keeps the builder for can / who-can
         return G
 
@@ -395,12 +442,12 @@ class _Builder:
                 for g in p.groups:
                     if g in G:
                         self.add_edge(p.arn, g, EdgeKind.MEMBER_OF, reason=f"{p.name} is a member of {g}",
-                                      evidence=[_ev("attribute", p.arn, "GroupList")])
+                                      evidence=[self.ev("attribute", p.arn, "GroupList")])
         for ip in self.inv.instance_profiles:
             for role in ip.role_arns:
                 if role in G:
                     self.add_edge(ip.arn, role, EdgeKind.RUNS_AS, reason=f"instance profile {ip.name} holds role",
-                                  evidence=[_ev("attribute", ip.arn, "InstanceProfile.Roles")])
+                                  evidence=[self.ev("attribute", ip.arn, "InstanceProfile.Roles")])
         for r in self.inv.resources:
             a = r.attributes
             if r.kind == "ec2_instance" and a.get("instance_profile_arn"):
@@ -411,7 +458,7 @@ class _Builder:
                 src = a.get("source_arn")
                 if src and src in G:
                     self.add_edge(src, r.arn, EdgeKind.SNAPSHOT_OF, reason="snapshot holds this store's data",
-                                  evidence=[_ev("attribute", r.arn, f"source {src}")])
+                                  evidence=[self.ev("attribute", r.arn, f"source {src}")])
                 for acct in a.get("shared_accounts") or ():
                     target = ANONYMOUS if acct == "all" else account_principals_node(acct)
                     if target not in G:
@@ -420,13 +467,13 @@ class _Builder:
                                    record=None)
                     self.add_edge(r.arn, target, EdgeKind.SHARED_WITH,
                                   reason=f"snapshot shared with {'everyone (public)' if acct == 'all' else acct}",
-                                  evidence=[_ev("snapshot_attribute", r.arn,
+                                  evidence=[self.ev("snapshot_attribute", r.arn,
                                                 "restore" if r.kind != "ebs_snapshot" else "createVolumePermission")])
             elif r.kind == "secret":
                 for db in a.get("unlocks") or ():
                     if db in G:
                         self.add_edge(r.arn, db, EdgeKind.UNLOCKS, reason="secret holds this database's credentials",
-                                      evidence=[_ev("attribute", r.arn, "unlocks (tags/name)")])
+                                      evidence=[self.ev("attribute", r.arn, "unlocks (tags/name)")])
 
     def _runs_as(self, r: Resource, target: str, field_name: str) -> None:
         if target not in self.G:
@@ -435,7 +482,7 @@ class _Builder:
             self.G.add_node(target, kind=kind, account=(target.split(":")[4] or None) if target.count(":") >= 5 else None, region=None,
                             name=target.rsplit("/", 1)[-1], tags={}, labels=(), vpc=None, subnets=(), record=None)
         self.add_edge(r.arn, target, EdgeKind.RUNS_AS, reason=f"{r.kind} {r.name or r.id} runs as {target}",
-                      evidence=[_ev("attribute", r.arn, field_name)])
+                      evidence=[self.ev("attribute", r.arn, field_name)])
 
     # ------------------------------------------------------------------ actors
     def _principal_docs(self, p: Principal) -> tuple[list, list[dict], list[str], tuple[str, ...]]:
@@ -553,39 +600,61 @@ class _Builder:
             principal_is_service_linked_role=actor.is_service_linked,
         )
 
+    def decide_unless_denied(self, actor: Actor, action: str, resource: str, *, resource_account: str | None,
+                             resource_policy, resource_tags: dict | None, doc: dict | None, required: bool = False):
+        """:meth:`decide`, unless the resource-based policy ``doc`` (the raw form of the parsed
+        ``resource_policy``) makes the engine's answer a certain deny (:meth:`_surely_denied`):
+        then a stand-in whose ``decision`` is DENIED, and no engine call."""
+        if (resource_policy is not None and doc is not None
+                and self._surely_denied(actor, action, resource_account, doc, required)):
+            return _SURELY_DENIED
+        return self.decide(actor, action, resource, resource_account=resource_account,
+                           resource_policy=resource_policy, resource_tags=resource_tags)
+
+    def _surely_denied(self, actor: Actor, action: str, account: str | None, doc: dict,
+                       required: bool = False) -> bool:
+        """Is the engine bound to deny ``action`` to ``actor`` on a resource of ``account`` whose
+        (parsed) resource-based policy is ``doc``? Spares engine calls only, never an edge: across
+        accounts both the identity side and the resource policy must allow; in the account, a
+        policy that names the account only delegates to the identity side, and a required policy
+        (a KMS key policy) must allow too. Errs towards False."""
+        if account is None:
+            return False
+        if account != actor.account:
+            return not actor.allows.may_allow(action) or not self.grantees.may_admit(doc, action, actor.account)
+        if required and not self.grantees.may_admit(doc, action, actor.account):
+            return True
+        return not actor.allows.may_allow(action) and not self.grantees.may_admit(doc, action, actor.account,
+                                                                                    direct=True)
+
     def conditions_of(self, result) -> tuple[dict, ...]:
-        """The conditions of an engine result as plain dicts, made once per result and shared by
-        the edges it stands for (never mutated)."""
-        key = (id(result), "conditions")
-        hit = self._ev_cache.get(key)
-        if hit is not None and hit[0] is result:
-            return hit[1]
-        out = []
-        for c in result.conditions:
-            d = dict(c)
-            try:  # equal conditions (an SCP's, a key policy's) recur in many results: one dict each
-                d = self._interned.setdefault(("condition", *d.items()), d)
-            except TypeError:  # an unhashable value: keep this one apart
-                pass
-            out.append(d)
-        conds = tuple(out)
-        self._ev_cache[key] = (result, conds)
-        return conds
+        """The conditions of an engine result as plain dicts, one tuple per distinct list of
+        condition terms and one dict per distinct term, shared by every edge (never mutated)."""
+        terms = result.conditions
+        hit = self._conds.get(terms)
+        if hit is None:
+            out = []
+            for c in terms:
+                d = self._term_dicts.get(c)  # a term's hash is computed once: key by the term itself
+                if d is None:
+                    d = self._term_dicts[c] = dict(c)
+                out.append(d)
+            hit = self._conds[terms] = tuple(out)
+        return hit
 
     def _evidence(self, result, layer_default: str) -> tuple[dict, ...]:
-        """Evidence dicts of an engine result; made once per result, so the many edges one
-        decision stands for share them (they are never mutated)."""
-        key = (id(result), layer_default)
-        hit = self._ev_cache.get(key)
-        if hit is not None and hit[0] is result:
-            return hit[1]
-        ev = []
-        for line in result.explanation:
-            layer = line.split(":", 1)[0].strip().replace(" ", "_") if ":" in line else layer_default
-            ev.append(self._interned.setdefault(("evidence", layer, line), _ev(layer, None, line)))
-        ev = tuple(ev)
-        self._ev_cache[key] = (result, ev)  # the result is kept so its id stays unique
-        return ev
+        """Evidence dicts of an engine result: one tuple per distinct explanation, shared by
+        every edge it stands for (they are never mutated)."""
+        lines = result.explanation
+        key = (lines, layer_default)
+        hit = self._explained.get(key)
+        if hit is None:
+            ev = []
+            for line in lines:
+                layer = line.split(":", 1)[0].strip().replace(" ", "_") if ":" in line else layer_default
+                ev.append(self.ev(layer, None, line))
+            hit = self._explained[key] = tuple(ev)
+        return hit
 
     # ------------------------------------------------------------------ resource policy index
     def _resource_policy(self, r: Resource):
@@ -657,7 +726,7 @@ class _Builder:
                                name=svc, tags={}, labels=(), vpc=None, subnets=(), record=None)
                 self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, reason=f"trust policy trusts {svc}",
                               actions=["sts:AssumeRole"],
-                              evidence=[_ev("trust_policy", role.arn, f"Principal Service {svc}")])
+                              evidence=[self.ev("trust_policy", role.arn, f"Principal Service {svc}")])
             elif key.startswith("federated:"):
                 fed = key[10:]
                 node = f"federated:{fed}"
@@ -668,7 +737,7 @@ class _Builder:
                               conditions=[{"key": "federation", "detail": "holders of a federated identity"}],
                               actions=["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
                               reason=f"trust policy trusts federated provider {fed}",
-                              evidence=[_ev("trust_policy", role.arn, f"Principal Federated {fed}")])
+                              evidence=[self.ev("trust_policy", role.arn, f"Principal Federated {fed}")])
             elif key in self.actors:
                 candidates[key] = self.actors[key]
         return candidates
@@ -687,9 +756,9 @@ class _Builder:
                           resource_policy=trust, resource_tags=role.tags)
         if res.decision == Decision.DENIED:
             return
-        ev = [_ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
+        ev = [self.ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
         if target is not None:
-            ev.append(_ev("summary", target, f"decided once, on {role.arn}, for {what}"))
+            ev.append(self.ev("summary", target, f"decided once, on {role.arn}, for {what}"))
         self.add_edge(actor.node, target or role.arn, EdgeKind.CAN_ASSUME, decision=res.decision.value,
                       conditions=self.conditions_of(res), actions=["sts:AssumeRole"],
                       reason=f"{actor.node} can assume {what or role.name}", evidence=ev)
@@ -741,12 +810,27 @@ class _Builder:
         key = (pats, kind, account)
         hit = self._hits_cache.get(key)
         if hit is None:
-            same = self.by_kind_account.get((kind, account), ())
             if ANY_RESOURCE in pats:
+                hit = self._pattern_hit(ANY_RESOURCE, kind, account)
+            elif len(pats) == 1:
+                hit = self._pattern_hit(pats[0], kind, account)
+            else:
+                hit = frozenset().union(*(self._pattern_hit(p, kind, account) for p in pats))
+            self._hits_cache[key] = hit
+        return hit
+
+    def _pattern_hit(self, pat: str, kind: str, account: str) -> frozenset[str]:
+        """ARNs of ``kind`` in ``account`` one identity pattern could reach (cached per pattern:
+        many actors' pattern sets share patterns)."""
+        key = (pat, kind, account)
+        hit = self._hits_per_pattern.get(key)
+        if hit is None:
+            same = self.by_kind_account.get((kind, account), ())
+            if pat == ANY_RESOURCE:
                 hit = frozenset(r.arn for r in same)
             else:
-                hit = frozenset(r.arn for r in same if any(_could_match(p, r.arn) for p in pats))
-            self._hits_cache[key] = hit
+                hit = frozenset(r.arn for r in same if _could_match(pat, r.arn))
+            self._hits_per_pattern[key] = hit
         return hit
 
     def fill(self, template: str, r: Resource) -> str:
@@ -828,7 +912,7 @@ class _Builder:
             self.G.add_node(node, kind=NodeKind.SUMMARY.value, account=account, region=None,
                             name=f"{len(members)} {member_kind} of {account} ({descr})", tags={}, labels=(),
                             vpc=None, subnets=(), record=None, members=tuple(members), member_kind=member_kind)
-            ev = (_ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),)
+            ev = (self.ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),)
             for m in members:
                 self.add_edge(node, m, EdgeKind.INCLUDES, reason=f"one of the {member_kind} of {account} ({descr})",
                               evidence=ev)
@@ -913,7 +997,7 @@ class _Builder:
         its first member, and a part of at least :data:`SUMMARY_MIN` members gets one edge to
         its summary node."""
         for part, subs in self.partition(actor, rs, ek, pairs, memo):
-            if len(part) != len(rs.members) and cands.isdisjoint([m.arn for m in part]):
+            if len(part) != len(rs.members) and cands.isdisjoint(self.part_info(part).arns):
                 continue  # pruning: no Allow pattern reaches them and no policy names the actor
             results = self._decisions(actor, part[0], pairs, memo)
             if len(subs) == 1:
@@ -952,26 +1036,65 @@ class _Builder:
             keys = None if keys is None or rs.policy_tags is None else keys | rs.policy_tags
             if keys != frozenset():
                 labels.append(self._tag_labels(rs, keys))
-        parts: dict[tuple, list] = {}
-        if labels:
-            for i, label in enumerate(zip(*labels, strict=True)):
-                parts.setdefault(label, []).append(rs.members[i])
-        else:
-            parts[()] = list(rs.members)
+        parts = self._parts_of(rs, labels)
         if not (ek == EdgeKind.READS and rs.kind in KMS_GATED_KINDS):
-            return [(members, [(members, _NO_GATE)]) for members in parts.values()]
+            return [(members, [(members, _NO_GATE)]) for members in parts]
         by_ref: dict = {}
         out = []
-        for members in parts.values():
+        for members in parts:
+            sigs: dict = {}
+            for ref, i in self.part_info(members).ref_runs():
+                if ref not in by_ref:
+                    by_ref[ref] = self._gate_memo(actor, members[i], memo)
+                g = by_ref[ref]
+                sigs.setdefault(None if g is None else (g[0], repr(g[1])), g)
+            if len(sigs) == 1:  # every key in front of the part answers alike
+                out.append((members, [(members, self._gate_over(next(iter(sigs.values())), members))]))
+                continue
             subs: dict = {}
             for m in members:
-                ref = _get_path(m.attributes, KMS_GATED_KINDS[m.kind])
-                if ref not in by_ref:
-                    by_ref[ref] = self._gate_memo(actor, m, memo)
-                g = by_ref[ref]
+                g = by_ref[_get_path(m.attributes, KMS_GATED_KINDS[m.kind])]
                 subs.setdefault(None if g is None else (g[0], repr(g[1])), (g, []))[1].append(m)
-            out.append((members, [(sub, _gate_over(gate, sub)) for gate, sub in subs.values()]))
+            out.append((members, [(sub, self._gate_over(gate, sub)) for gate, sub in subs.values()]))
         return out
+
+    def _parts_of(self, rs: AlikeSet, labels: list[list]) -> list[list]:
+        """``rs.members`` grouped by equal labels (one list per member each), in order of first
+        appearance; cached per set and label lists (which are cached themselves), so actors that
+        read a set alike share its parts and what is derived from them (:meth:`part_info`)."""
+        key = (id(rs), *map(id, labels))
+        hit = self._parts_cache.get(key)
+        if hit is None:
+            if labels:
+                groups: dict[tuple, list] = {}
+                for i, label in enumerate(zip(*labels, strict=True)):
+                    groups.setdefault(label, []).append(rs.members[i])
+                parts = list(groups.values())
+            else:
+                parts = [list(rs.members)]
+            hit = self._parts_cache[key] = (labels, parts)  # the labels kept alive with their ids
+            for part in parts:
+                self._part_info[id(part)] = _Part(part)
+        return hit[1]
+
+    def part_info(self, members: list) -> _Part:
+        """What is derived from a list of members: cached for the parts of :meth:`_parts_of`
+        (kept alive by that cache, so the id is theirs), made afresh for any other list."""
+        info = self._part_info.get(id(members))
+        if info is None or info.members is not members:
+            info = _Part(members)
+        return info
+
+    def _gate_over(self, gate, members: list):
+        """The KMS gate of one member standing for ``members`` (its evidence names every key)."""
+        if gate is None:
+            return None
+        refs = self.part_info(members).key_refs()
+        if len(refs) <= 1:
+            return gate
+        return (gate[0], gate[1], [self.ev("key_policy", None, f"kms:Decrypt {gate[0]} on each of the {len(refs)} "
+                                            f"keys in front of these resources: {', '.join(refs[:5])}"
+                                            + (" ..." if len(refs) > 5 else ""))])
 
     def _sig_labels(self, rs: AlikeSet, rel: tuple, template: str) -> list:
         """Per member of ``rs``: which of the resource-specific statements ``rel`` match its ARN."""
@@ -979,12 +1102,19 @@ class _Builder:
         hit = self._label_cache.get(key)
         if hit is None:
             seen: dict = {}
-            hit = []
-            for m in rs.members:
-                res = self.fill(template, m)
-                sig = tuple(any(match_wildcard(p, res) for p in pats) != neg for pats, neg in rel)
-                hit.append(seen.setdefault(sig, len(seen)))
+            cols = [self._match_column(rs, pats, neg, template) for pats, neg in rel]
+            hit = [seen.setdefault(sig, len(seen)) for sig in zip(*cols, strict=True)]
             self._label_cache[key] = hit
+        return hit
+
+    def _match_column(self, rs: AlikeSet, pats: tuple, neg: bool, template: str) -> tuple[bool, ...]:
+        """Per member of ``rs``: does one statement's Resource (``pats``; NotResource when
+        ``neg``) match its ARN filled into ``template``? Cached: statements recur across actors."""
+        key = (id(rs), pats, neg, template)
+        hit = self._label_cache.get(key)
+        if hit is None:
+            hit = self._label_cache[key] = tuple(any(match_wildcard(p, self.fill(template, m)) for p in pats) != neg
+                                                 for m in rs.members)
         return hit
 
     def _tag_labels(self, rs: AlikeSet, keys: frozenset | None) -> list:
@@ -1008,8 +1138,9 @@ class _Builder:
             if res is None:
                 if rpol is _OWN:
                     rpol = self._resource_policy(r)
-                res = self.decide(actor, action, resource, resource_account=r.account,
-                                  resource_policy=rpol, resource_tags=r.tags)
+                res = self.decide_unless_denied(actor, action, resource, resource_account=r.account,
+                                                resource_policy=rpol, resource_tags=r.tags,
+                                                doc=None if r.kind in _SNAPSHOT_KINDS else r.policy)
                 if key is not None:
                     memo[key] = res
             out.append((action, res))
@@ -1047,16 +1178,17 @@ class _Builder:
         if part is not None:
             rs, ref, members = part
             descr = rs.descr if ref is None else f"{rs.descr},key={ref}"
+            info = self.part_info(members)
             if ref is None:
-                descr = part_descr(descr, members, len(members) == len(rs.members))
-            target = self.summary(r.account, r.kind, descr, [m.arn for m in members])
+                descr = part_descr(descr, info, len(members) == len(rs.members))
+            target = self.summary(r.account, r.kind, descr, info.arn_list())
             what = f"every one of {len(members)} alike {r.kind} of {r.account}"
-            evidence.append(_ev("summary", target, f"decided once, on {r.arn}, for {len(members)} resources "
+            evidence.append(self.ev("summary", target, f"decided once, on {r.arn}, for {len(members)} resources "
                                                    "that no policy tells apart"))
-        self.add_edge(actor.node, target, edge_kind, decision=decision, conditions=_dedup(conds),
+        self.add_edge(actor.node, target, edge_kind, decision=decision, conditions=self.shared(conds, True),
                       actions=allowed or conditional,
                       reason=f"{actor.node} {edge_kind.value} {what} ({', '.join(allowed or conditional)})",
-                      evidence=_dedup(evidence))
+                      evidence=self.shared(evidence, True), shared=True)
 
     def _gate_memo(self, actor, r, memo):
         gkey = ("kms-gate", _get_path(r.attributes, KMS_GATED_KINDS[r.kind]))
@@ -1074,19 +1206,19 @@ class _Builder:
         if key is None:
             if key_ref.startswith("arn:") and key_ref.split(":")[4] not in (actor.account, ""):
                 return ("conditional", [{"key": "kms:Decrypt", "detail": f"key {key_ref} was not collected"}],
-                        [_ev("key_policy", key_ref, "KMS key not in the inventory: decrypt unknown")])
-            return ("allowed", [], [_ev("key_policy", key_ref, "AWS-managed or uncollected same-account key")])
+                        [self.ev("key_policy", key_ref, "KMS key not in the inventory: decrypt unknown")])
+            return ("allowed", [], [self.ev("key_policy", key_ref, "AWS-managed or uncollected same-account key")])
         if key.attributes.get("key_manager") == "AWS" and key.account != actor.account:
             return None  # AWS-managed keys cannot be used from another account
         kpol = self.parse(key.policy, f"{key.arn} key policy", kind="resource") if key.policy else None
-        res = self.decide(actor, "kms:Decrypt", key.arn, resource_account=key.account, resource_policy=kpol,
-                          resource_tags=key.tags)
+        res = self.decide_unless_denied(actor, "kms:Decrypt", key.arn, resource_account=key.account,
+                                        resource_policy=kpol, resource_tags=key.tags, doc=key.policy, required=True)
         if res.decision == Decision.DENIED:
             for grant in key.attributes.get("grants") or ():
                 if grant.get("grantee_principal") in (actor.arn,) and "Decrypt" in (grant.get("operations") or ()):
-                    return ("allowed", [], [_ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}")])
+                    return ("allowed", [], [self.ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}")])
             return None
-        ev = [_ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")]
+        ev = [self.ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")]
         return (res.decision.value, list(self.conditions_of(res)), ev)
 
     # ------------------------------------------------------------------ escalation
@@ -1109,7 +1241,7 @@ class _Builder:
             elif r.kind in _SNAPSHOT_KINDS and "all" in (r.attributes.get("shared_accounts") or ()):
                 self.add_edge(INTERNET, r.arn, EdgeKind.EXPOSES, actions=[a for a, _ in ACCESS[r.kind]["reads"]],
                               reason="snapshot is public: any AWS account can restore it",
-                              evidence=[_ev("snapshot_attribute", r.arn, "shared with 'all'")])
+                              evidence=[self.ev("snapshot_attribute", r.arn, "shared with 'all'")])
 
     def _bucket_exposure(self, anon: Actor, r: Resource, bpa: dict) -> None:
         actions, ev = [], []
@@ -1133,7 +1265,7 @@ class _Builder:
                         actions.append("s3:ListBucket (ACL)")
                     if perm in ("WRITE", "FULL_CONTROL"):
                         actions.append("s3:PutObject (ACL)")
-                    ev.append(_ev("acl", r.arn, f"ACL grants {perm} to {uri}"))
+                    ev.append(self.ev("acl", r.arn, f"ACL grants {perm} to {uri}"))
         if actions:
             self.add_edge(INTERNET, r.arn, EdgeKind.EXPOSES, actions=sorted(set(actions)),
                           reason=f"bucket {r.name} is open to anyone", evidence=_dedup(ev))
@@ -1199,6 +1331,55 @@ class AlikeSet:
         return [(ref, group) for ref, group in out if ref]
 
 
+class _Part:
+    """A part of a set of alike members, and what is derived from its member list once."""
+
+    __slots__ = ("members", "_arns", "_arn_list", "_runs", "_refs", "_hash")
+
+    def __init__(self, members: list):
+        self.members = members
+        self._arns: frozenset | None = None
+        self._arn_list: tuple | None = None
+        self._runs: list | None = None
+        self._refs: list | None = None
+        self._hash: str | None = None
+
+    @property
+    def arns(self) -> frozenset[str]:
+        if self._arns is None:
+            self._arns = frozenset(self.arn_list())
+        return self._arns
+
+    def arn_list(self) -> tuple[str, ...]:
+        if self._arn_list is None:
+            self._arn_list = tuple(m.arn for m in self.members)
+        return self._arn_list
+
+    def ref_runs(self) -> list[tuple]:
+        """``[(KMS key ref, index of its first member)]`` per run of members behind one key ref."""
+        if self._runs is None:
+            runs: list[tuple] = []
+            for i, m in enumerate(self.members):
+                ref = _get_path(m.attributes, KMS_GATED_KINDS[m.kind])
+                if not runs or runs[-1][0] != ref:
+                    runs.append((ref, i))
+            self._runs = runs
+        return self._runs
+
+    def key_refs(self) -> list[str]:
+        """The distinct KMS key refs in front of the members, sorted."""
+        if self._refs is None:
+            self._refs = sorted({str(_get_path(m.attributes, KMS_GATED_KINDS[m.kind]) or "")
+                                 for m in self.members} - {""})
+        return self._refs
+
+    def digest(self) -> str:
+        """A short hash of the member ARNs (names a part cut out of its set)."""
+        if self._hash is None:
+            self._hash = hashlib.blake2b("\n".join(self.arn_list()).encode(), digest_size=5).hexdigest()
+        return self._hash
+
+
 def _policy_template(doc, arn: str) -> bytes | bool:
     """The canonical text of a resource policy with its resource's ARN as a placeholder; False
     when a Resource / NotResource names anything but ``*`` or that ARN (and its sub-resources)."""
@@ -1218,24 +1399,13 @@ def _policy_template(doc, arn: str) -> bytes | bool:
     return text.replace(arn.encode(), _SELF)
 
 
-def part_descr(descr: str, part: list, whole: bool) -> str:
+def part_descr(descr: str, part: _Part | list, whole: bool) -> str:
     """The summary descriptor of ``part`` of a set described by ``descr``: a part the actor's
     statements cut out of the set is named by its members, so actors with the same statements
     share its summary."""
     if whole:
         return descr
-    return descr + "#" + hashlib.blake2b("\n".join(m.arn for m in part).encode(), digest_size=5).hexdigest()
-
-
-def _gate_over(gate, members: list):
-    """The KMS gate of one member standing for ``members`` (its evidence names every key)."""
-    if gate is None:
-        return None
-    refs = sorted({str(_get_path(m.attributes, KMS_GATED_KINDS[m.kind]) or "") for m in members} - {""})
-    if len(refs) <= 1:
-        return gate
-    return (gate[0], gate[1], [_ev("key_policy", None, f"kms:Decrypt {gate[0]} on each of the {len(refs)} keys in "
-                                  f"front of these resources: {', '.join(refs[:5])}" + (" ..." if len(refs) > 5 else ""))])
+    return descr + "#" + (part.digest() if isinstance(part, _Part) else _Part(part).digest())
 
 
 def _merge_bpa(bucket: dict | None, account: dict | None) -> dict:

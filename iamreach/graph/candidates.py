@@ -29,7 +29,7 @@ from collections.abc import Iterable
 
 from iamreach.graph.policy import match_wildcard
 
-__all__ = ["AllowPatterns", "ResourceSensitivity", "principal_keys_of_policy", "project_tags", "resource_tag_keys",
+__all__ = ["AllowPatterns", "Grantees", "ResourceSensitivity", "principal_keys_of_policy", "project_tags", "resource_tag_keys",
            "ANY_RESOURCE"]
 
 #: returned by :meth:`AllowPatterns.resource_patterns` when a NotResource (or a policy variable)
@@ -45,13 +45,28 @@ def _as_list(value) -> list:
     return [value]
 
 
-def _fields(st: dict) -> tuple[list[str], bool, list[str], bool]:
+def _fields(st: dict) -> tuple[tuple[str, ...], bool, list[str], bool]:
     """(action patterns, is NotAction, resource patterns, is NotResource) of a statement."""
     not_act = "NotAction" in st
-    acts = [str(a) for a in _as_list(st["NotAction"] if not_act else st.get("Action"))]
+    acts = tuple(str(a) for a in _as_list(st["NotAction"] if not_act else st.get("Action")))
     not_res = "NotResource" in st
     res = [str(r) for r in _as_list(st["NotResource"] if not_res else st.get("Resource"))]
     return acts, not_act, res, not_res
+
+
+_ACTION_HITS: dict[tuple[tuple[str, ...], str], bool] = {}
+
+
+def _acts_match(acts: tuple[str, ...], action: str) -> bool:
+    """Does one of a statement's action patterns match ``action`` (case-insensitive)? Cached by
+    the patterns' text: the same Action lists recur across documents."""
+    key = (acts, action)
+    hit = _ACTION_HITS.get(key)
+    if hit is None:
+        if len(_ACTION_HITS) > 1_000_000:
+            _ACTION_HITS.clear()
+        hit = _ACTION_HITS[key] = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
+    return hit
 
 
 class _DocAllows:
@@ -75,8 +90,7 @@ class _DocAllows:
             pass
         out: list[str] | None = None
         for acts, not_act, res, not_res in self.stmts:
-            hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
-            if hit == not_act:
+            if _acts_match(acts, action) == not_act:
                 continue
             out = out or []
             if not_res or any("${" in r for r in res):
@@ -153,39 +167,94 @@ def principal_keys_of_policy(doc: dict | None) -> set[str]:
     if not isinstance(doc, dict):
         return keys
     for st in _as_list(doc.get("Statement")):
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        if "NotPrincipal" in st:
-            keys.add("*")
-            continue
-        pr = st.get("Principal")
-        if pr == "*":
-            keys.add("*")
-            continue
-        if not isinstance(pr, dict):
-            continue
-        for kind, vals in pr.items():
-            for v in _as_list(vals):
-                v = str(v)
-                if kind == "AWS":
-                    if v == "*":
-                        keys.add("*")
-                    elif v.isdigit() and len(v) == 12:
-                        keys.add(f"account:{v}")
-                    elif v.startswith("arn:") and v.endswith(":root"):
-                        keys.add(f"account:{v.split(':')[4]}")
-                    else:
-                        keys.add(v)
-                        parts = v.split(":")
-                        if len(parts) > 4 and parts[4]:
-                            keys.add(f"account:{parts[4]}")
-                elif kind == "Service":
-                    keys.add(f"service:{v}")
-                elif kind == "Federated":
-                    keys.add(f"federated:{v}")
-                elif kind == "CanonicalUser":
-                    keys.add(f"canonical:{v}")
+        if isinstance(st, dict) and st.get("Effect") == "Allow":
+            _add_principal_keys(st, keys)
     return keys
+
+
+def _add_principal_keys(st: dict, keys: set[str]) -> None:
+    """Add the principal keys one Allow statement names to ``keys``."""
+    if "NotPrincipal" in st:
+        keys.add("*")
+        return
+    pr = st.get("Principal")
+    if pr == "*":
+        keys.add("*")
+        return
+    if not isinstance(pr, dict):
+        return
+    for kind, vals in pr.items():
+        for v in _as_list(vals):
+            v = str(v)
+            if kind == "AWS":
+                if v == "*":
+                    keys.add("*")
+                elif v.isdigit() and len(v) == 12:
+                    keys.add(f"account:{v}")
+                elif v.startswith("arn:") and v.endswith(":root"):
+                    keys.add(f"account:{v.split(':')[4]}")
+                else:
+                    keys.add(v)
+                    parts = v.split(":")
+                    if len(parts) > 4 and parts[4]:
+                        keys.add(f"account:{parts[4]}")
+            elif kind == "Service":
+                keys.add(f"service:{v}")
+            elif kind == "Federated":
+                keys.add(f"federated:{v}")
+            elif kind == "CanonicalUser":
+                keys.add(f"canonical:{v}")
+
+
+#: key prefixes that name no IAM user or role directly (an account only delegates to IAM)
+_INDIRECT = ("account:", "service:", "federated:", "canonical:")
+
+
+class Grantees:
+    """Who a resource-based policy's Allow statements for one action could let in, per action.
+    Pruning only: :meth:`may_admit` errs towards True.
+
+    >>> g = Grantees()
+    >>> doc = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject"},
+    ...                      {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket"}]}
+    >>> g.may_admit(doc, "s3:GetObject", "111122223333", direct=True), g.may_admit(doc, "s3:GetObject", "444455556666")
+    (False, False)
+    >>> g.may_admit(doc, "s3:GetObject", "111122223333"), g.may_admit(doc, "s3:ListBucket", "444455556666", direct=True)
+    (True, True)
+    """
+
+    __slots__ = ("_keep", "_cache")
+
+    def __init__(self):
+        self._keep: list = []  # keep documents alive so id() stays unique
+        self._cache: dict[int, dict[str, tuple[bool, frozenset]]] = {}
+
+    def _keys(self, doc: dict, action: str) -> tuple[bool, frozenset]:
+        """(does an Allow statement matching ``action`` name a principal directly — ``*``,
+        ``NotPrincipal`` or any ARN —, the accounts such statements name)."""
+        per_action = self._cache.get(id(doc))
+        if per_action is None:
+            per_action = self._cache[id(doc)] = {}
+            self._keep.append(doc)
+        hit = per_action.get(action)
+        if hit is None:
+            keys: set[str] = set()
+            for st in _as_list(doc.get("Statement")):
+                if not isinstance(st, dict) or st.get("Effect") != "Allow":
+                    continue
+                acts, not_act, _res, _not_res = _fields(st)
+                if _acts_match(acts, action) != not_act:
+                    _add_principal_keys(st, keys)
+            direct = any(not k.startswith(_INDIRECT) for k in keys)
+            hit = per_action[action] = (direct, frozenset(k[8:] for k in keys if k.startswith("account:")))
+        return hit
+
+    def may_admit(self, doc: dict, action: str, account: str, direct: bool = False) -> bool:
+        """Could ``doc`` (a resource-based policy) allow ``action`` to a principal of ``account``:
+        by naming a principal directly, or — when ``direct`` is False, the caller's own identity
+        policies being able to allow the action too — by naming its account?"""
+        names_directly, accounts = self._keys(doc, action)
+        return names_directly or (not direct and account in accounts)
 
 
 class ResourcePolicyIndex:
@@ -247,8 +316,8 @@ class ResourceSensitivity:
     def __init__(self):
         self._compiled: dict[int, list] = {}
         self._keep: list = []  # keep documents alive so id() stays unique
-        self._relevant: dict[tuple, list | None] = {}
-        self._tags: dict[tuple, frozenset | None] = {}
+        self._relevant: dict[tuple, dict[str, list | None]] = {}
+        self._tags: dict[tuple, dict[str, frozenset | None]] = {}
         self._per_doc: dict[tuple, list | None] = {}
 
     def _compile(self, doc) -> list:
@@ -276,9 +345,9 @@ class ResourceSensitivity:
     def _relevant_for(self, docs: tuple, action: str) -> list | None:
         """Resource-specific statements matching ``action``: [(patterns, is_not_resource)];
         None when one uses a policy variable (its match depends on the request)."""
-        key = (tuple(id(d) for d in docs), action)
+        per_action = self._per_docs(self._relevant, docs)
         try:
-            return self._relevant[key]
+            return per_action[action]
         except KeyError:
             pass
         out: list | None = []
@@ -288,8 +357,18 @@ class ResourceSensitivity:
                 out = None
                 break
             out.extend(got)
-        self._relevant[key] = out
+        per_action[action] = out
         return out
+
+    def _per_docs(self, cache: dict, docs: tuple) -> dict:
+        """The per-action entries of ``cache`` for the documents ``docs``, by identity (the
+        documents are kept alive, so an id is never reused while cached)."""
+        key = tuple(map(id, docs))
+        per_action = cache.get(key)
+        if per_action is None:
+            per_action = cache[key] = {}
+            self._keep.append(docs)
+        return per_action
 
     def _doc_relevant(self, doc, action: str) -> list | None:
         key = (id(doc), action)
@@ -301,8 +380,7 @@ class ResourceSensitivity:
         for acts, not_act, star, res, not_res, _tags in self._compile(doc):
             if star:
                 continue
-            hit = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
-            if hit == not_act:
+            if _acts_match(acts, action) == not_act:
                 continue
             if any("${" in r for r in res):
                 out = None
@@ -322,8 +400,8 @@ class ResourceSensitivity:
         >>> sorted(rs.tag_keys((d,), "s3:GetObject")), rs.tag_keys((d,), "ec2:StartInstances")
         (['team'], frozenset())
         """
-        key = (tuple(id(d) for d in docs), action)
-        hit = self._tags.get(key, _MISSING)
+        per_action = self._per_docs(self._tags, tuple(docs))
+        hit = per_action.get(action, _MISSING)
         if hit is not _MISSING:
             return hit
         out: set[str] | None = set()
@@ -331,7 +409,7 @@ class ResourceSensitivity:
             for acts, not_act, _star, _res, _not_res, tags in self._compile(doc):
                 if not tags and tags is not None:
                     continue
-                if any(match_wildcard(a, action, case_sensitive=False) for a in acts) == not_act:
+                if _acts_match(acts, action) == not_act:
                     continue
                 if tags is None:
                     out = None
@@ -340,7 +418,7 @@ class ResourceSensitivity:
             if out is None:
                 break
         hit = None if out is None else frozenset(out)
-        self._tags[key] = hit
+        per_action[action] = hit
         return hit
 
     def signature(self, docs: Iterable[dict], action: str, resource: str) -> tuple | None:

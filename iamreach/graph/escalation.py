@@ -49,8 +49,9 @@ def _probe(action: str, actor, region: str) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), "iamreach-probe"), template)
 
 
-def _combine(results, conditions_of=lambda r: [dict(c) for c in r.conditions]) -> tuple[str, list, list] | None:
-    """All results must allow: DENIED if any is, CONDITIONAL if any is, else ALLOWED."""
+def _combine(results, b) -> tuple[str, list, list] | None:
+    """All results must allow: DENIED if any is, CONDITIONAL if any is, else ALLOWED (conditions
+    and evidence from the builder ``b``, shared by content)."""
     conds, ev = [], []
     decision = "allowed"
     for action, res in results:
@@ -58,9 +59,8 @@ def _combine(results, conditions_of=lambda r: [dict(c) for c in r.conditions]) -
             return None
         if res.decision == Decision.CONDITIONAL:
             decision = "conditional"
-            conds.extend(conditions_of(res))
-        ev.append({"type": "identity_policy", "ref": None, "sid": None, "index": None,
-                   "detail": f"{action}: {res.decision.value}; " + "; ".join(res.explanation[:3])})
+            conds.extend(b.conditions_of(res))
+        ev.append(b.ev("identity_policy", None, f"{action}: {res.decision.value}; " + "; ".join(res.explanation[:3])))
     return decision, conds, ev
 
 
@@ -103,15 +103,29 @@ class _Escalation:
         self.region = regions.most_common(1)[0][0] if regions else "us-east-1"
         self.catalog = default_catalog()
         self._memo: dict = {}
+        self._memo_actor = None
+
+    def decide(self, actor, action: str, resource: str, account: str | None, extra: dict | None = None):
+        """The engine's answer for one request of ``actor``; a request asked again (methods
+        share actions: UpdateFunctionCode, CreatePolicyVersion, PassRole to one service) is
+        answered from a memo of the actor's identical requests."""
+        if actor is not self._memo_actor:
+            self._memo.clear()
+            self._memo_actor = actor
+        key = (action, resource, account, tuple(extra.items()) if extra else None)
+        res = self._memo.get(key)
+        if res is None:
+            res = self._memo[key] = self.b.decide(actor, action, resource, resource_account=account, extra=extra)
+        return res
 
     def decide_all(self, actor, pairs):
         results = []
         for action, resource, account, extra in pairs:
-            res = self.b.decide(actor, action, resource, resource_account=account, extra=extra)
+            res = self.decide(actor, action, resource, account, extra)
             if res.decision == Decision.DENIED:
                 return None
             results.append((action, res))
-        return _combine(results, self.b.conditions_of)
+        return _combine(results, self.b)
 
     def edge(self, actor, target: str, method: EscalationMethod, outcome, detail: str) -> None:
         decision, conds, ev = outcome
@@ -120,8 +134,8 @@ class _Escalation:
         self.b.add_edge(actor.node, target, EdgeKind.ESCALATES_TO, decision=decision,
                         conditions=conds if decision == "conditional" else (), actions=method.actions,
                         method=method.id, reason=f"{method.title}: {detail}",
-                        evidence=[{"type": "method", "ref": method.reference, "sid": None, "index": None,
-                                   "detail": f"{method.id} (covers {', '.join(method.covers)})"}, *ev])
+                        evidence=[self.b.ev("method", method.reference, f"{method.id} (covers {', '.join(method.covers)})"),
+                                  *ev])
 
     # -- categories ------------------------------------------------------------------------------
     def passrole(self, actor, m: EscalationMethod) -> None:
@@ -136,10 +150,10 @@ class _Escalation:
         extra = {"iam:PassedToService": m.service}
         for part in self._parts(actor, rs, [("iam:PassRole", "{arn}")]):
             rep = part[0] if part[0].arn != actor.arn or len(part) == 1 else part[1]
-            res = self.b.decide(actor, "iam:PassRole", rep.arn, resource_account=rep.account, extra=extra)
+            res = self.decide(actor, "iam:PassRole", rep.arn, rep.account, extra)
             if res.decision == Decision.DENIED:
                 continue
-            outcome = _combine([("iam:PassRole", res)], self.b.conditions_of)
+            outcome = _combine([("iam:PassRole", res)], self.b)
             decision = "conditional" if "conditional" in (base[0], outcome[0]) else "allowed"
             self._to_members(actor, m, rs, part, [p.arn for p in part],
                            (decision, base[1] + outcome[1], base[2] + outcome[2]), f"trusting {m.service}",
@@ -155,7 +169,7 @@ class _Escalation:
         else to each."""
         members = sorted(x for x in set(members) if x in self.b.G)
         if len(members) >= self.b.summary_min:
-            descr = part_descr(descr, part, len(part) == len(rs.members))
+            descr = part_descr(descr, self.b.part_info(part), len(part) == len(rs.members))
             self.edge(actor, self.b.summary(actor.account, kind, descr, members), m, outcome, many)
         else:
             for x in members:

@@ -1,0 +1,79 @@
+"""The builder skips engine calls only where the engine is bound to deny.
+
+``_Builder.decide_unless_denied`` answers DENIED without asking the engine when a resource-based
+policy cannot let the actor in (across accounts both sides must allow; in the account a policy
+naming only the account delegates to identity policies; a KMS key policy is required). These
+tests ask the engine about every request the builder skips and require a DENIED answer, and
+require the graph built without any skipping to be the same graph, edge attributes included.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from iamreach.graph import builder
+from iamreach.graph.builder import build_graph
+from iamreach.graph.policy import Decision
+from iamreach.inventory import Account, Inventory, Principal, Resource
+
+pytestmark = pytest.mark.xdist_group("summaries")
+
+V = "2012-10-17"
+A, B = "111122223333", "444455556666"
+
+
+def _edges(G) -> dict:
+    return {(u, v, k): d for u, v, k, d in G.edges(keys=True, data=True)}
+
+
+def _ask_engine_always(monkeypatch) -> list:
+    """Make the builder ask the engine about every request; record the ones it would skip."""
+    skipped: list = []
+
+    def always(self, actor, action, resource, *, resource_account, resource_policy, resource_tags, doc,
+               required=False):
+        res = self.decide(actor, action, resource, resource_account=resource_account,
+                          resource_policy=resource_policy, resource_tags=resource_tags)
+        if (resource_policy is not None and doc is not None
+                and self._surely_denied(actor, action, resource_account, doc, required)):
+            skipped.append((actor.node, action, resource, res.decision))
+        return res
+
+    monkeypatch.setattr(builder._Builder, "decide_unless_denied", always)
+    return skipped
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_skipped_requests_are_denied_and_the_graph_is_unchanged(gen, monkeypatch, seed):
+    inv = gen.generate(gen.SizeSpec("custom", accounts=3, principals=150, resources=300), seed=seed)
+    pruned = build_graph(inv)
+    with monkeypatch.context() as m:
+        skipped = _ask_engine_always(m)
+        full = build_graph(inv)
+    assert len(skipped) > 100, "the generated organization has requests the builder can skip"
+    assert {d for *_, d in skipped} == {Decision.DENIED}, [s for s in skipped if s[3] != Decision.DENIED][:5]
+    assert pruned.graph["stats"]["evaluations"] < full.graph["stats"]["evaluations"]
+    assert _edges(pruned) == _edges(full)
+
+
+def test_cross_account_write_skipped_read_decided(monkeypatch):
+    """A bucket policy granting another account only reads: that account's s3:* role gets a
+    reads edge (decided) and no writes edge (both writes skipped as certain denies)."""
+    bucket = "arn:aws:s3:::shared-data"
+    policy = {"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+                                           "Action": "s3:GetObject", "Resource": f"{bucket}/*"}]}
+    s3_all = {"Version": V, "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    role = f"arn:aws:iam::{B}:role/reader"
+    inv = Inventory(accounts=[Account(id=A), Account(id=B)],
+                    principals=[Principal(arn=role, kind="role", account=B, name="reader",
+                                          inline_policies={"s3": s3_all})],
+                    resources=[Resource(arn=bucket, kind="s3_bucket", account=A, region="us-east-1",
+                                        name="shared-data", policy=policy)])
+    G = build_graph(inv)
+    kinds = {d["kind"] for _, _, d in G.edges(role, data=True)}
+    assert "reads" in kinds and "writes" not in kinds
+    with monkeypatch.context() as m:
+        skipped = _ask_engine_always(m)
+        full = build_graph(inv)
+    assert {(s[1], s[3]) for s in skipped} >= {("s3:PutObject", Decision.DENIED), ("s3:DeleteObject", Decision.DENIED)}
+    assert _edges(G) == _edges(full)
