@@ -170,6 +170,9 @@ class _Builder:
         self._hits_cache: dict[tuple, frozenset[str]] = {}
         self._hits_per_pattern: dict[tuple, frozenset[str]] = {}
         self._parts_cache: dict[tuple, tuple] = {}
+        self._rels: dict[tuple, tuple] = {}
+        self._reads_actor: Actor | None = None
+        self._reads_cache: dict[tuple, tuple] = {}
         self._part_info: dict[int, _Part] = {}
         self._label_cache: dict[tuple, list] = {}
         self._allow_cache: dict = {}
@@ -260,7 +263,7 @@ class _Builder:
                             "evaluations": self.evaluations}
         G.graph["authorizer"] = self
         for cache in (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern,
-                      self._parts_cache, self._part_info, self._interned, self._shared,
+                      self._parts_cache, self._part_info, self._rels, self._reads_cache, self._interned, self._shared,
                       self._conds, self._term_dicts, self._explained, self._ev_dicts):
             cache.clear()  # build-time only; the graph keeps the builder for can / who-can
         return G
@@ -851,6 +854,24 @@ class _Builder:
         rcps = self._org_raw_docs.get("RCP", {}).get(account, ())
         return (*actor.raw_docs, *rcps) if rcps else actor.raw_docs
 
+    def _reads(self, actor: Actor, account: str, action: str) -> tuple:
+        """(resource-specific statements matching ``action`` — one tuple per content for the
+        build, None when one uses a policy variable —, tag keys they read) for ``actor`` on a
+        resource of ``account``; cached for the actor at hand (the build goes actor by actor)."""
+        if actor is not self._reads_actor:
+            self._reads_actor = actor
+            self._reads_cache = {}
+        key = (account, action)
+        hit = self._reads_cache.get(key)
+        if hit is None:
+            docs = self._limits(actor, account)
+            rel = self.sensitivity.relevant(docs, action)
+            if rel is not None:
+                rel = tuple(rel)
+                rel = self._rels.setdefault(rel, rel)
+            hit = self._reads_cache[key] = (rel, self.sensitivity.tag_keys(docs, action))
+        return hit
+
     def memo_key(self, actor: Actor, action: str, r: Resource, resource: str) -> tuple | None:
         """A key under which the decision for (actor, action, ``r``) can be shared with other
         resources (None: evaluate this one on its own). Resources without a resource policy or
@@ -858,11 +879,11 @@ class _Builder:
         and they carry the same values of the tags those statements condition on."""
         if r.policy is not None or r.attributes.get("shared_accounts"):
             return None
-        docs = self._limits(actor, r.account)
-        sig = self.sensitivity.signature(docs, action, resource)
-        if sig is None:
+        rel, tag_keys = self._reads(actor, r.account, action)
+        if rel is None:
             return None
-        return (action, r.account, r.kind, project_tags(r.tags, self.sensitivity.tag_keys(docs, action)), sig)
+        sig = tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
+        return (action, r.account, r.kind, project_tags(r.tags, tag_keys), sig)
 
     # ------------------------------------------------------------------ summaries
     def _resource_summaries(self) -> None:
@@ -1024,15 +1045,13 @@ class _Builder:
         ARN itself (the statements matching it, the tags they read): ``[(part, subs)]``, where
         ``subs`` splits the part further by the answer of the KMS keys in front of the data
         (for reads of KMS-gated kinds; else one sub with ``_NO_GATE``): ``[(members, gate)]``."""
-        docs = self._limits(actor, rs.account)
         labels: list[list] = []
         for action, template in pairs:
-            rel = self.sensitivity.relevant(docs, action)
+            rel, keys = self._reads(actor, rs.account, action)
             if rel is None:  # a policy variable in a Resource: every member on its own
                 return [([m], [([m], _NO_GATE)]) for m in rs.members]
             if rel:
-                labels.append(self._sig_labels(rs, tuple(rel), template))
-            keys = self.sensitivity.tag_keys(docs, action)
+                labels.append(self._sig_labels(rs, rel, template))
             keys = None if keys is None or rs.policy_tags is None else keys | rs.policy_tags
             if keys != frozenset():
                 labels.append(self._tag_labels(rs, keys))
@@ -1092,13 +1111,14 @@ class _Builder:
         refs = self.part_info(members).key_refs()
         if len(refs) <= 1:
             return gate
-        return (gate[0], gate[1], [self.ev("key_policy", None, f"kms:Decrypt {gate[0]} on each of the {len(refs)} "
-                                            f"keys in front of these resources: {', '.join(refs[:5])}"
-                                            + (" ..." if len(refs) > 5 else ""))])
+        return (gate[0], gate[1], self.shared((self.ev("key_policy", None, f"kms:Decrypt {gate[0]} on each of the "
+                                                     f"{len(refs)} keys in front of these resources: "
+                                                     f"{', '.join(refs[:5])}" + (" ..." if len(refs) > 5 else "")),)))
 
     def _sig_labels(self, rs: AlikeSet, rel: tuple, template: str) -> list:
-        """Per member of ``rs``: which of the resource-specific statements ``rel`` match its ARN."""
-        key = (id(rs), rel, template)
+        """Per member of ``rs``: which of the resource-specific statements ``rel`` (a tuple of
+        :meth:`_reads`, one object per content) match its ARN."""
+        key = (id(rs), id(rel), template)
         hit = self._label_cache.get(key)
         if hit is None:
             seen: dict = {}
@@ -1149,16 +1169,17 @@ class _Builder:
         return out
 
     def _access_edge(self, actor, r, edge_kind, results, memo, part=None, gate=_NO_GATE) -> None:
+        # conditions and evidence are gathered as the shared tuples they come in
         allowed, conditional, conds, evidence = [], [], [], []
         for action, res in results:
             if res.decision == Decision.ALLOWED:
                 allowed.append(action)
-                evidence.extend(self._evidence(res, "identity_policy"))
+                evidence.append(self._evidence(res, "identity_policy"))
                 break
             if res.decision == Decision.CONDITIONAL:
                 conditional.append(action)
-                conds.extend(self.conditions_of(res))
-                evidence.extend(self._evidence(res, "identity_policy"))
+                conds.append(self.conditions_of(res))
+                evidence.append(self._evidence(res, "identity_policy"))
         if not allowed and not conditional:
             return
         decision = "allowed" if allowed else "conditional"
@@ -1170,8 +1191,8 @@ class _Builder:
             gdecision, gconds, gev = gate
             if gdecision == "conditional":
                 decision = "conditional"
-                conds.extend(gconds)
-            evidence.extend(gev)
+                conds.append(gconds)
+            evidence.append(gev)
         if decision == "allowed":
             conds = []
         target, what = r.arn, f"{r.kind} {r.name or r.arn}"
@@ -1183,12 +1204,12 @@ class _Builder:
                 descr = part_descr(descr, info, len(members) == len(rs.members))
             target = self.summary(r.account, r.kind, descr, info.arn_list())
             what = f"every one of {len(members)} alike {r.kind} of {r.account}"
-            evidence.append(self.ev("summary", target, f"decided once, on {r.arn}, for {len(members)} resources "
-                                                   "that no policy tells apart"))
-        self.add_edge(actor.node, target, edge_kind, decision=decision, conditions=self.shared(conds, True),
-                      actions=allowed or conditional,
+            evidence.append(self.shared((self.ev("summary", target, f"decided once, on {r.arn}, for {len(members)} "
+                                                 "resources that no policy tells apart"),)))
+        self.add_edge(actor.node, target, edge_kind, decision=decision,
+                      conditions=self.shared([x for p in conds for x in p], True), actions=allowed or conditional,
                       reason=f"{actor.node} {edge_kind.value} {what} ({', '.join(allowed or conditional)})",
-                      evidence=self.shared(evidence, True), shared=True)
+                      evidence=self.shared([x for p in evidence for x in p], True), shared=True)
 
     def _gate_memo(self, actor, r, memo):
         gkey = ("kms-gate", _get_path(r.attributes, KMS_GATED_KINDS[r.kind]))
@@ -1201,13 +1222,14 @@ class _Builder:
         """kms:Decrypt on the customer key protecting ``r``: None when denied, else (decision, conds, evidence)."""
         key_ref = _get_path(r.attributes, KMS_GATED_KINDS[r.kind])
         if not key_ref:
-            return ("allowed", [], [])
+            return ("allowed", (), ())
         key = kms_keys.get(key_ref) or kms_by_id.get(key_ref.rsplit("/", 1)[-1])
         if key is None:
             if key_ref.startswith("arn:") and key_ref.split(":")[4] not in (actor.account, ""):
-                return ("conditional", [{"key": "kms:Decrypt", "detail": f"key {key_ref} was not collected"}],
-                        [self.ev("key_policy", key_ref, "KMS key not in the inventory: decrypt unknown")])
-            return ("allowed", [], [self.ev("key_policy", key_ref, "AWS-managed or uncollected same-account key")])
+                return ("conditional", ({"key": "kms:Decrypt", "detail": f"key {key_ref} was not collected"},),
+                        self.shared((self.ev("key_policy", key_ref, "KMS key not in the inventory: decrypt unknown"),)))
+            return ("allowed", (), self.shared((self.ev("key_policy", key_ref,
+                                                        "AWS-managed or uncollected same-account key"),)))
         if key.attributes.get("key_manager") == "AWS" and key.account != actor.account:
             return None  # AWS-managed keys cannot be used from another account
         kpol = self.parse(key.policy, f"{key.arn} key policy", kind="resource") if key.policy else None
@@ -1216,10 +1238,10 @@ class _Builder:
         if res.decision == Decision.DENIED:
             for grant in key.attributes.get("grants") or ():
                 if grant.get("grantee_principal") in (actor.arn,) and "Decrypt" in (grant.get("operations") or ()):
-                    return ("allowed", [], [self.ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}")])
+                    return ("allowed", (), self.shared((self.ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}"),)))
             return None
-        ev = [self.ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")]
-        return (res.decision.value, list(self.conditions_of(res)), ev)
+        ev = self.ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")
+        return (res.decision.value, self.conditions_of(res), self.shared((ev,)))
 
     # ------------------------------------------------------------------ escalation
     def _escalation_edges(self) -> None:

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 
 from iamreach.graph.builder import AlikeSet, part_descr
 from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy
-from iamreach.graph.policy import Decision, default_catalog
+from iamreach.graph.policy import Decision, default_catalog, match_wildcard
 from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
 from iamreach.model import EdgeKind, account_node
 
@@ -105,23 +105,37 @@ class _Escalation:
         self._memo: dict = {}
         self._memo_actor = None
 
-    def decide(self, actor, action: str, resource: str, account: str | None, extra: dict | None = None):
+    def decide(self, actor, action: str, resource: str, account: str | None, extra: dict | None = None,
+               kind: str | None = None):
         """The engine's answer for one request of ``actor``; a request asked again (methods
         share actions: UpdateFunctionCode, CreatePolicyVersion, PassRole to one service) is
-        answered from a memo of the actor's identical requests."""
+        answered from a memo of the actor's identical requests. ``kind``: ``resource`` is the ARN
+        of an existing resource of that kind, asked about without a resource policy or tags, so
+        resources of the kind whose ARNs the same resource-specific statements match (and that
+        the action applies to alike) get the same answer, as in the builder's ``memo_key``."""
         if actor is not self._memo_actor:
             self._memo.clear()
             self._memo_actor = actor
-        key = (action, resource, account, tuple(extra.items()) if extra else None)
+        key = None
+        if kind is not None and extra is None:
+            rel, _tags = self.b._reads(actor, account, action)
+            if rel is not None:
+                sig = tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
+                key = ("alike", action, account, kind, self.catalog.applicability(action.lower(), resource)[:2], sig)
+        if key is None:
+            key = (action, resource, account, tuple(extra.items()) if extra else None)
         res = self._memo.get(key)
         if res is None:
             res = self._memo[key] = self.b.decide(actor, action, resource, resource_account=account, extra=extra)
         return res
 
-    def decide_all(self, actor, pairs):
+    def decide_all(self, actor, pairs, on=None):
+        """All of ``pairs`` decided (None at the first denied); ``on``: the existing resource the
+        requests on its ARN are about (see :meth:`decide`)."""
         results = []
         for action, resource, account, extra in pairs:
-            res = self.decide(actor, action, resource, account, extra)
+            res = self.decide(actor, action, resource, account, extra,
+                              on.kind if on is not None and resource == on.arn else None)
             if res.decision == Decision.DENIED:
                 return None
             results.append((action, res))
@@ -197,7 +211,7 @@ class _Escalation:
                 if not roles:
                     continue
                 targets = [(a, self._on_workload(a, w, actor)) for a in m.actions]
-                outcome = self.decide_all(actor, [(a, res, w.account, None) for a, res in targets])
+                outcome = self.decide_all(actor, [(a, res, w.account, None) for a, res in targets], on=w)
                 if outcome is None:
                     continue
                 for role in roles:
