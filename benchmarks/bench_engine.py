@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     rate = len(work) / cpu
     print(f"RATE {args.order} {rate:.0f}", flush=True)
     grouped = rate if args.order == "grouped" else None
-    if not args.no_doc and args.order == "random":
+    if not args.no_doc:  # a doc-updating run is a random-order run (grouped sets no_doc)
         grouped = _grouped_rate(args)
     floor_rate = floor()
     wildcard_ms = wildcard_times()

@@ -141,8 +141,9 @@ def _toward(G, pred, tgt: set[str], limit: int) -> tuple[dict[str, dict[str, tup
     """``(adj, to_tgt)``: hop distances to the nearest target (within ``limit``) and the best-edge
     adjacency among the nodes that have one. Only those nodes can be on a path to a target; rows
     keep the graph's order, so searches over them find the witnesses the whole graph gives."""
-    to_tgt, _ = _bfs(_Preds(G, pred), tgt, limit=limit, reverse=True)
-    default = getattr(pred, "default_kinds", False)
+    preds = _Preds(G, pred)
+    to_tgt, _ = _bfs(preds, tgt, limit=limit, reverse=True)
+    default = preds.default
     succ = G._adj
     adj: dict[str, dict[str, tuple]] = {}
     for u in to_tgt:
@@ -373,7 +374,8 @@ def _min_cut_on(G, adj, radj, src: set[str], tgt: set[str], max_hops: int) -> li
     fwd, _ = _bfs(adj, src, stop=tgt, limit=max_hops)
     back, _ = _bfs(radj, tgt, limit=max_hops, reverse=True)
     region = {n for n in fwd if n in back}
-    if not (region & tgt) or not (region & src):
+    starts, ends = region & src, region & tgt
+    if not starts or not ends:
         return []
     S, T = ("__iamreach_source__",), ("__iamreach_target__",)
     arcs: dict[Any, dict[Any, int]] = {}  # u -> v -> capacity (_INF: not a permission to remove)
@@ -386,10 +388,6 @@ def _min_cut_on(G, adj, radj, src: set[str], tgt: set[str], max_hops: int) -> li
                 if row is None:
                     row = arcs[u] = {}
                 row[v] = _INF if is_summary(u) else 1  # includes: infinite capacity
-    starts = region & src
-    ends = region & tgt
-    if not starts or not ends:
-        return []
     arcs[S] = dict.fromkeys(sorted(starts), _INF)
     for t in ends:
         arcs[t] = {T: _INF}
