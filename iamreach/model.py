@@ -136,7 +136,7 @@ def account_principals_node(account_id: str) -> str:
 
 
 #: A set of alike targets becomes a summary node once it has at least this many members.
-SUMMARY_MIN = 8
+SUMMARY_MIN = 4
 
 
 def summary_node(account: str, member_kind: str, descr: str) -> str:

@@ -156,3 +156,25 @@ def test_a_tag_condition_splits_the_set():
             reached[d["kind"]].add(m)
     assert reached["reads"] == {r.arn for r in inv.resources if r.tags["Classification"] == "public"}
 
+
+
+def test_members_the_keys_answer_alike_keep_a_summary_when_other_keys_refuse():
+    """A set split by its KMS keys' answers: the members that stay readable (no customer key here)
+    are still one summary edge when there are at least SUMMARY_MIN of them, and expand to exactly
+    the per-member edges."""
+    n_plain, n_locked = SUMMARY_MIN + 1, 3
+    inv = _inventory(n_plain + n_locked)
+    key_arn = f"arn:aws:kms:us-east-1:{ACCT}:key/locked"
+    only_root = {"Version": V, "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCT}:role/keeper"},
+                                              "Action": "kms:*", "Resource": "*"}]}
+    inv.resources.append(Resource(arn=key_arn, kind="kms_key", account=ACCT, region="us-east-1", name="locked",
+                                  id="locked", policy=only_root, attributes={"key_manager": "CUSTOMER"}))
+    for r in inv.resources[n_plain:n_plain + n_locked]:
+        r.attributes = {"encryption": {"algorithm": "aws:kms", "kms_key_arn": key_arn}}
+    G, plain = build_graph(inv), build_graph(inv, summary_min=10**9)
+    broad = f"arn:aws:iam::{ACCT}:role/broad"
+    reads = [v for _, v, d in G.out_edges(broad, data=True) if d["kind"] == "reads"]
+    assert len(reads) == 1 and is_summary(reads[0])
+    readable = {f"arn:aws:s3:::data-{i}" for i in range(n_plain)}
+    assert set(G.nodes[reads[0]]["members"]) == readable
+    assert _expanded(G) == _expanded(plain)

@@ -174,6 +174,7 @@ class _Builder:
         self._reads_actor: Actor | None = None
         self._reads_cache: dict[tuple, tuple] = {}
         self._part_info: dict[int, _Part] = {}
+        self._key_groups: dict[int, dict] = {}  # per set (they live as long as the builder)
         self._label_cache: dict[tuple, list] = {}
         self._allow_cache: dict = {}
         self._interned: dict = {}
@@ -264,7 +265,7 @@ class _Builder:
         G.graph["authorizer"] = self
         for cache in (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern,
                       self._parts_cache, self._part_info, self._rels, self._reads_cache, self._interned, self._shared,
-                      self._conds, self._term_dicts, self._explained, self._ev_dicts):
+                      self._conds, self._term_dicts, self._explained, self._ev_dicts, self._key_groups):
             cache.clear()  # build-time only; the graph keeps the builder for can / who-can
         return G
 
@@ -1029,16 +1030,19 @@ class _Builder:
                     for m in part:
                         self._access_edge(actor, m, ek, results, memo, gate=gate)
                 continue
-            # the KMS keys answer differently: whole key groups keep a summary, the rest get edges each
+            # the KMS keys answer differently: each sub (members whose keys answer alike) of at least
+            # SUMMARY_MIN members keeps a summary, named by its key when it is that key's whole group
             for sub, gate in subs:
-                rest = {m.arn for m in sub}
-                for ref, group in rs.key_groups():
-                    if len(group) >= 2 and all(m.arn in rest for m in group):
-                        self._access_edge(actor, group[0], ek, results, memo, part=(rs, ref, group), gate=gate)
-                        rest.difference_update(m.arn for m in group)
-                for m in sub:
-                    if m.arn in rest:
+                if len(sub) < self.summary_min:
+                    for m in sub:
                         self._access_edge(actor, m, ek, results, memo, gate=gate)
+                    continue
+                groups = self._key_groups.get(id(rs))
+                if groups is None:
+                    groups = self._key_groups[id(rs)] = {tuple(m.arn for m in group): ref
+                                                         for ref, group in rs.key_groups()}
+                ref = groups.get(self.part_info(sub).arn_list())
+                self._access_edge(actor, sub[0], ek, results, memo, part=(rs, ref, sub), gate=gate)
 
     def partition(self, actor: Actor, rs: AlikeSet, ek: EdgeKind, pairs, memo) -> list[tuple[list, list]]:
         """``rs.members`` split by everything ``actor``'s decisions for ``pairs`` read besides the

@@ -317,7 +317,8 @@ class Request:
     ``aws:PrincipalArn`` (for a role session, in ``"absent"`` mode only, the role ARN with path ``/``:
     the session ARN does not carry the path),
     ``aws:username`` (IAM users), ``aws:PrincipalType``, ``aws:PrincipalIsAWSService``,
-    ``aws:PrincipalServiceName`` (service principals) and ``aws:ResourceAccount``.
+    ``aws:PrincipalServiceName`` (service principals), ``aws:ResourceAccount`` and, for ``kms:``
+    actions, ``kms:CallerAccount`` (the principal's account).
     """
 
     principal: str
@@ -377,6 +378,7 @@ class Request:
             ctx.defaults = _derived(
                 info, unknown, self.principal_account or info.account,
                 self.resource_account or _arn_account(self.resource),
+                self._action_l.startswith("kms:"),
             )
             ctx.unknown = unknown
             known = self.known_keys
@@ -388,21 +390,25 @@ _DERIVED: dict[str, tuple[PrincipalInfo, dict[Any, dict[str, str]]]] = {}
 _new = object.__new__
 
 
-def _derived(info: PrincipalInfo, unknown: bool, account: str | None, resource_account: str | None) -> dict[str, str]:
+def _derived(info: PrincipalInfo, unknown: bool, account: str | None, resource_account: str | None,
+             kms: bool = False) -> dict[str, str]:
     """The context keys the request determines (what the caller gives wins: they are the context's
     ``defaults``). Cached per principal ARN (an entry is reused only for the same ``info``), then
-    per mode and accounts; never mutated."""
+    per mode, accounts and whether the action is a KMS one (``kms:CallerAccount``, the caller's
+    account, is set on every KMS request); never mutated."""
     entry = _DERIVED.get(info.arn)
     if entry is None or entry[0] is not info:
         if len(_DERIVED) > 100_000:
             _DERIVED.clear()
         entry = _DERIVED[info.arn] = (info, {})
-    key = (unknown, account, resource_account)
+    key = (unknown, account, resource_account, kms)
     keys = entry[1].get(key)
     if keys is None:
         keys = _derived_keys(info, unknown)
         if account:
             keys["aws:principalaccount"] = account
+            if kms:
+                keys["kms:calleraccount"] = account
         if resource_account:
             keys["aws:resourceaccount"] = resource_account
         if len(entry[1]) > 1000:
