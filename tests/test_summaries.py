@@ -178,3 +178,36 @@ def test_members_the_keys_answer_alike_keep_a_summary_when_other_keys_refuse():
     readable = {f"arn:aws:s3:::data-{i}" for i in range(n_plain)}
     assert set(G.nodes[reads[0]]["members"]) == readable
     assert _expanded(G) == _expanded(plain)
+
+
+def test_workloads_with_one_policy_template_are_pooled_and_their_policies_read():
+    """Lambda functions whose resource policies are one template (their own ARN aside) are one pool
+    for the workload escalation methods; the policy is evaluated with the request, so a function
+    whose policy denies UpdateFunctionCode gives no edge to its role."""
+    inv = Inventory(accounts=[Account(id=ACCT, name="prod")])
+    dev = f"arn:aws:iam::{ACCT}:role/dev"
+    inv.principals = [Principal(arn=dev, kind="role", account=ACCT, name="dev", inline_policies={"p": {
+        "Version": V, "Statement": [{"Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": "*"}]}})]
+    n = SUMMARY_MIN + 1
+
+    def fn(i: int, deny: bool) -> Resource:
+        arn = f"arn:aws:lambda:us-east-1:{ACCT}:function:f{i}"
+        st = [{"Sid": "s3invoke", "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+               "Action": "lambda:InvokeFunction", "Resource": arn}]
+        if deny:
+            st.append({"Sid": "frozen", "Effect": "Deny", "Principal": "*", "Action": "lambda:UpdateFunctionCode",
+                       "Resource": arn})
+        return Resource(arn=arn, kind="lambda_function", account=ACCT, region="us-east-1", name=f"f{i}",
+                        policy={"Version": V, "Statement": st}, attributes={"role_arn": f"arn:aws:iam::{ACCT}:role/fr{i}"})
+
+    inv.resources = [fn(i, deny=i == n) for i in range(n + 1)]
+    inv.principals += [Principal(arn=f"arn:aws:iam::{ACCT}:role/fr{i}", kind="role", account=ACCT, name=f"fr{i}")
+                       for i in range(n + 1)]
+    G, plain = build_graph(inv), build_graph(inv, summary_min=10**9)
+    taken = [(v, d) for _, v, d in G.out_edges(dev, data=True)
+             if d["kind"] == "escalates_to" and d.get("method") == "workload-lambda-updatecode"]
+    assert len(taken) == 1 and is_summary(taken[0][0])
+    assert set(G.nodes[taken[0][0]]["members"]) == {f"arn:aws:iam::{ACCT}:role/fr{i}" for i in range(n)}
+    plain_targets = {v for _, v, d in plain.out_edges(dev, data=True) if d.get("method") == "workload-lambda-updatecode"}
+    assert f"arn:aws:iam::{ACCT}:role/fr{n}" not in plain_targets  # the function whose policy denies it
+    assert _expanded(G) == _expanded(plain)

@@ -11,11 +11,12 @@ anything.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections import Counter, defaultdict
 
-from iamreach.graph.builder import AlikeSet, part_descr
-from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy
+from iamreach.graph.builder import AlikeSet, _policy_template, part_descr
+from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy, resource_tag_keys
 from iamreach.graph.policy import Decision, default_catalog, match_wildcard
 from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
 from iamreach.model import EdgeKind, account_node
@@ -83,12 +84,18 @@ class _Escalation:
                 self.groups_by_account[p.account].append(p)
         self.profile_roles = {ip.arn: list(ip.role_arns) for ip in b.inv.instance_profiles}
         self.workloads: dict[tuple[str, str], list] = defaultdict(list)
-        self.plain_workloads: dict[tuple[str, str], list] = defaultdict(list)
+        # workloads that run as a role, grouped as resources are for summaries: by kind, account
+        # and resource policy once the workload's own ARN is a placeholder (a Lambda function's
+        # policy is mostly one template); a policy naming other resources keeps its workload out
+        pooled: dict[tuple[str, str, bytes], list] = defaultdict(list)
         for r in b.inv.resources:
             self.workloads[(r.kind, r.account)].append(r)
-            if r.policy is None and self._workload_roles(r):
-                self.plain_workloads[(r.kind, r.account)].append(r)
-        self.plain_workload_arns = {w.arn for ws in self.plain_workloads.values() for w in ws}
+            if self._workload_roles(r):
+                template = _policy_template(r.policy, r.arn) if r.policy is not None else b""
+                if template is not False:
+                    pooled[(r.kind, r.account, template)].append(r)
+        self.pooled_workload_arns = {w.arn for ws in pooled.values() for w in ws}
+
         # pools that may be summarized (see AlikeSet): fixed per build, so part labels are cached
         def pools(groups: dict, kind: str, account_at: int | None) -> dict:
             return {key: AlikeSet(key if account_at is None else key[account_at], kind, kind,
@@ -98,7 +105,13 @@ class _Escalation:
         self.service_pools = pools(self.roles_by_service, "role", 0)
         self.role_pools = pools(self.roles_by_account, "role", None)
         self.user_pools = pools(self.users_by_account, "user", None)
-        self.workload_pools = pools(self.plain_workloads, "workload", 1)
+        self.workload_pools: dict[tuple[str, str], list[AlikeSet]] = defaultdict(list)
+        for (kind, account, template), members in sorted(pooled.items()):
+            rpol = members[0].policy
+            descr = "plain" if not template else "policy-" + hashlib.blake2b(template, digest_size=5).hexdigest()
+            self.workload_pools[(kind, account)].append(
+                AlikeSet(account, "workload", descr, sorted(members, key=lambda w: w.arn),
+                         resource_tag_keys(rpol) if rpol is not None else frozenset()))
         regions = Counter(r.region for r in b.inv.resources if r.region)
         self.region = regions.most_common(1)[0][0] if regions else "us-east-1"
         self.catalog = default_catalog()
@@ -106,18 +119,20 @@ class _Escalation:
         self._memo_actor = None
 
     def decide(self, actor, action: str, resource: str, account: str | None, extra: dict | None = None,
-               kind: str | None = None):
+               kind: str | None = None, resource_policy=None):
         """The engine's answer for one request of ``actor``; a request asked again (methods
         share actions: UpdateFunctionCode, CreatePolicyVersion, PassRole to one service) is
         answered from a memo of the actor's identical requests. ``kind``: ``resource`` is the ARN
         of an existing resource of that kind, asked about without a resource policy or tags, so
         resources of the kind whose ARNs the same resource-specific statements match (and that
-        the action applies to alike) get the same answer, as in the builder's ``memo_key``."""
+        the action applies to alike) get the same answer, as in the builder's ``memo_key``.
+        ``resource_policy``: the parsed policy of the resource ``resource`` names (a workload's),
+        evaluated with the request (then the request is memoized by its exact resource)."""
         if actor is not self._memo_actor:
             self._memo.clear()
             self._memo_actor = actor
         key = None
-        if kind is not None and extra is None:
+        if kind is not None and extra is None and resource_policy is None:
             rel, _tags = self.b._reads(actor, account, action)
             if rel is not None:
                 sig = tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
@@ -126,16 +141,19 @@ class _Escalation:
             key = (action, resource, account, tuple(extra.items()) if extra else None)
         res = self._memo.get(key)
         if res is None:
-            res = self._memo[key] = self.b.decide(actor, action, resource, resource_account=account, extra=extra)
+            res = self._memo[key] = self.b.decide(actor, action, resource, resource_account=account, extra=extra,
+                                                  resource_policy=resource_policy)
         return res
 
-    def decide_all(self, actor, pairs, on=None):
+    def decide_all(self, actor, pairs, on=None, policy=None):
         """All of ``pairs`` decided (None at the first denied); ``on``: the existing resource the
-        requests on its ARN are about (see :meth:`decide`)."""
+        requests on its ARN are about (see :meth:`decide`); ``policy``: (ARN, parsed resource
+        policy) evaluated with the requests on that ARN."""
         results = []
         for action, resource, account, extra in pairs:
             res = self.decide(actor, action, resource, account, extra,
-                              on.kind if on is not None and resource == on.arn else None)
+                              on.kind if on is not None and resource == on.arn else None,
+                              policy[1] if policy is not None and resource == policy[0] else None)
             if res.decision == Decision.DENIED:
                 return None
             results.append((action, res))
@@ -193,35 +211,39 @@ class _Escalation:
         if not all(actor.allows.may_allow(a) for a in m.actions):
             return
         for kind in m.workload_kinds:
-            rs = self.workload_pools.get((kind, actor.account))
-            if rs is not None:
-                pairs = [(a, self._template(a, kind, actor)) for a in m.actions]
+            for rs in self.workload_pools.get((kind, actor.account), ()):
+                pairs = [(a, self._template(a, rs, actor)) for a in m.actions]
+                rpol = self.b._resource_policy(rs.members[0]) if rs.members[0].policy is not None else None
                 for part in self._parts(actor, rs, pairs):
                     w = part[0]
-                    outcome = self.decide_all(actor, [(a, self.b.fill(t, w), w.account, None) for a, t in pairs])
+                    outcome = self.decide_all(actor, [(a, self.b.fill(t, w), w.account, None) for a, t in pairs],
+                                              policy=(w.arn, self.b._resource_policy(w)) if rpol is not None else None)
                     if outcome is None:
                         continue
+                    descr = f"run by {kind}" if rs.descr == "plain" else f"run by {kind} ({rs.descr})"
                     self._to_members(actor, m, rs, part, [r for w in part for r in self._workload_roles(w)], outcome,
-                                   f"run by {kind}", lambda r, kind=kind: f"take over a {kind} running as {r}",
-                                   f"take over any of these {kind} and the roles they run as")
+                                     descr, lambda r, kind=kind: f"take over a {kind} running as {r}",
+                                     f"take over any of these {kind} and the roles they run as")
             for w in self.workloads.get((kind, actor.account), ()):
-                if rs is not None and w.arn in self.plain_workload_arns:
+                if w.arn in self.pooled_workload_arns:
                     continue
                 roles = self._workload_roles(w)
                 if not roles:
                     continue
                 targets = [(a, self._on_workload(a, w, actor)) for a in m.actions]
-                outcome = self.decide_all(actor, [(a, res, w.account, None) for a, res in targets], on=w)
+                rpol = self.b._resource_policy(w) if w.policy is not None else None
+                outcome = self.decide_all(actor, [(a, res, w.account, None) for a, res in targets],
+                                          on=w if rpol is None else None,
+                                          policy=(w.arn, rpol) if rpol is not None else None)
                 if outcome is None:
                     continue
                 for role in roles:
                     self.edge(actor, role, m, outcome, f"take over {kind} {w.name or w.id} running as {role}")
 
-    def _template(self, action: str, kind: str, actor) -> str:
-        """The resource ``action`` is asked on for a workload of ``kind``: its ARN when the action
-        applies to it, else a probe of the action's own type in the workload's region."""
-        sample = self.workload_pools[(kind, actor.account)].members[0]
-        if self.catalog.arn_matches_type(action, sample.arn) is False:
+    def _template(self, action: str, rs: AlikeSet, actor) -> str:
+        """The resource ``action`` is asked on for a workload of the pool ``rs``: its ARN when the
+        action applies to it, else a probe of the action's own type in the workload's region."""
+        if self.catalog.arn_matches_type(action, rs.members[0].arn) is False:
             return _probe(action, actor, "{region}")
         return "{arn}"
 

@@ -290,7 +290,7 @@ def escalation_markdown() -> str:
     """``docs/escalation.md``: the escalation catalogue, generated from :data:`ESCALATION_METHODS`."""
     cats = {
         "passrole": "iam:PassRole of a role trusting the service, plus the create/run actions; target: the passed role",
-        "workload": "actions on an existing workload; target: the role it runs as",
+        "workload": "actions on an existing workload, decided with its resource policy (a Lambda function's); target: the role it runs as",
         "self": "change one's own permissions; target: the account's administrator node",
         "principal": "take over another principal; target: that user or role",
         "amplify": "widen a principal one can already act as; target: the account's administrator node",
