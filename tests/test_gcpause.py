@@ -34,3 +34,37 @@ def test_resume_leaves_a_disabled_collector_alone():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_analysis_block_resumes_without_collecting(monkeypatch):
+    """``collect=False`` (analyses): the collector is off in the block and back on after it, and
+    is not asked to collect on resume even when the block left many objects behind."""
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *a: calls.append(a) or 0)
+    keep = []
+    with paused_gc(collect=False):
+        assert not gc.isenabled()
+        keep.extend([i] for i in range(BULK + 50_000))
+    assert gc.isenabled() and calls == []
+    with paused_gc():
+        keep.extend([i] for i in range(BULK + 50_000))
+    assert calls == [()]  # the default still collects once after a bulk block
+
+
+def test_checks_run_with_the_collector_paused():
+    import networkx as nx
+
+    from iamreach.analyses.checks.registry import Registry, check
+
+    seen = []
+
+    @check(id="TEST-901", title="probe", severity="low", categories=("test",), kinds=(), rationale="r",
+           remediation="r")
+    def probe(G, config):
+        seen.append(gc.isenabled())
+        return iter(())
+
+    reg = Registry()
+    reg.register(probe)
+    reg.run(nx.MultiDiGraph(), None)
+    assert seen == [False] and gc.isenabled()

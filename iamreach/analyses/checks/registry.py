@@ -35,6 +35,7 @@ from typing import Any
 from iamreach.analyses.report import SEVERITIES, CheckInfo, Finding, Location, Report
 from iamreach.analyses.results import Path
 from iamreach.errors import InputError
+from iamreach.gcpause import paused_gc
 
 __all__ = ["CheckMeta", "Check", "check", "Registry", "parse_check_ids"]
 
@@ -216,14 +217,15 @@ class Registry:
         checks = self.selected(ids, getattr(config, "exclude_checks", ()) or ())
         findings: dict[str, Finding] = {}
         infos = []
-        for c in checks:
-            sev = severities.get(c.id, c.meta.severity)
-            infos.append(c.meta.info(sev))
-            for f in c(G, config):
-                if f.check_id != c.id:
-                    raise ValueError(f"check {c.id} produced a finding of {f.check_id}")
-                f = Finding(**{**f.to_kwargs(), "severity": sev})
-                findings.setdefault(f.fingerprint, f)
+        with paused_gc(collect=False):  # short-lived search state: see iamreach.gcpause
+            for c in checks:
+                sev = severities.get(c.id, c.meta.severity)
+                infos.append(c.meta.info(sev))
+                for f in c(G, config):
+                    if f.check_id != c.id:
+                        raise ValueError(f"check {c.id} produced a finding of {f.check_id}")
+                    f = Finding(**{**f.to_kwargs(), "severity": sev})
+                    findings.setdefault(f.fingerprint, f)
         gaps = tuple(sorted((dict(g) for g in G.graph.get("gaps", ()) or ()),
                             key=lambda g: sorted((k, str(v)) for k, v in g.items())))
         return Report(findings=tuple(findings.values()), checks=tuple(infos), gaps=gaps,
