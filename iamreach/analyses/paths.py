@@ -105,21 +105,6 @@ def _pick(u, v, keyed: dict, pred, default) -> tuple | None:
     return best
 
 
-def _best_edges(G, pred) -> dict[str, dict[str, tuple]]:
-    """Adjacency u -> v -> (key, data) keeping the best edge per pair (allowed over conditional)."""
-    adj: dict[str, dict[str, tuple]] = {}
-    default = getattr(pred, "default_kinds", False)
-    for u, nbrs in G._adj.items():  # the MultiDiGraph's own dicts: cheaper than its views
-        row = None
-        for v, keyed in nbrs.items():
-            best = _pick(u, v, keyed, pred, default)
-            if best is not None:
-                if row is None:
-                    row = adj[u] = {}
-                row[v] = best
-    return adj
-
-
 class _Preds:
     """Reverse adjacency read from the graph on demand: ``get(v)`` lists the predecessors with a
     traversable edge into ``v``. A search backwards from the targets reads only the edges it
@@ -135,6 +120,31 @@ class _Preds:
         if not row:
             return default
         return [u for u, keyed in row.items() if _pick(u, v, keyed, self.pred, self.default) is not None]
+
+
+class _Succs:
+    """The best-edge adjacency (per pair of nodes the best traversable edge, allowed over
+    conditional) read from the graph on demand: ``get(u)`` is ``u``'s row (``v -> (key, data)``),
+    made on first use and kept, so searches that reach a part of the graph pay for that part only."""
+
+    def __init__(self, G, pred):
+        self.succ = G._adj
+        self.pred = pred
+        self.default = getattr(pred, "default_kinds", False)
+        self.rows: dict[str, dict[str, tuple]] = {}
+
+    def get(self, u, default=()):
+        row = self.rows.get(u)
+        if row is None:
+            row = {}
+            nbrs = self.succ.get(u)
+            if nbrs:
+                for v, keyed in nbrs.items():
+                    best = _pick(u, v, keyed, self.pred, self.default)
+                    if best is not None:
+                        row[v] = best
+            self.rows[u] = row
+        return row if row else default
 
 
 def _toward(G, pred, tgt: set[str], limit: int) -> tuple[dict[str, dict[str, tuple]], dict[str, int]]:
@@ -196,14 +206,6 @@ def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | 
                 else:
                     q.appendleft(v)
     return dist, parent
-
-
-def _reverse(adj) -> dict[str, set[str]]:
-    radj: dict[str, set[str]] = {}
-    for u, row in adj.items():
-        for v in row:
-            radj.setdefault(v, set()).add(u)
-    return radj
 
 
 def _make_path(adj, nodes: list[str]) -> Path:
@@ -339,8 +341,7 @@ def reachable_from(G: nx.MultiDiGraph, source: str, *, kinds: EdgeFilter = None,
     """Blast radius: every node reachable from ``source`` with its distance in hops."""
     if source not in G:
         raise InputError(f"no node {source!r} in the graph")
-    adj = _best_edges(G, _edge_pred(kinds, include_conditional))
-    dist, _ = _bfs(adj, [source], limit=max_hops)
+    dist, _ = _bfs(_Succs(G, _edge_pred(kinds, include_conditional)), [source], limit=max_hops)
     return dict(sorted(((n, d) for n, d in dist.items() if not is_summary(n)), key=lambda kv: (kv[1], kv[0])))
 
 
@@ -353,8 +354,8 @@ def min_cut(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None,
     """
     src = _resolve(G, sources, "sources")
     tgt = _resolve(G, targets, "targets")
-    adj = _best_edges(G, _edge_pred(kinds, include_conditional))
-    return _min_cut_on(G, adj, _reverse(adj), src, tgt, max_hops)
+    pred = _edge_pred(kinds, include_conditional)
+    return _min_cut_on(G, _Succs(G, pred), _Preds(G, pred), src, tgt, max_hops)
 
 
 def min_cuts_by_target(G: nx.MultiDiGraph, sources_by_target: dict[str, Iterable[str]], *,
@@ -362,10 +363,11 @@ def min_cuts_by_target(G: nx.MultiDiGraph, sources_by_target: dict[str, Iterable
                        max_hops: int = 8) -> dict[str, list[tuple[str, str, Any, dict]]]:
     """:func:`min_cut` for many targets, each from its own sources, reading the graph once.
 
-    Returns ``{target: cut}`` in target order.
+    Returns ``{target: cut}`` in target order. The graph is read on demand (:class:`_Succs`,
+    :class:`_Preds`), once for all targets: only the rows the searches reach.
     """
-    adj = _best_edges(G, _edge_pred(kinds, include_conditional))
-    radj = _reverse(adj)
+    pred = _edge_pred(kinds, include_conditional)
+    adj, radj = _Succs(G, pred), _Preds(G, pred)
     return {t: _min_cut_on(G, adj, radj, set(srcs), {t}, max_hops)
             for t, srcs in sorted(sources_by_target.items())}
 

@@ -46,7 +46,8 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
     env = environments(G)
     stores = {k.value for k in DATA_STORE_KINDS}
     hop_cache: dict[str, list] = {}  # principal -> its hop edges, shared by every notebook's closure
-    data_edges: dict[str, list] = {}  # principal -> its reads / writes edges
+    data_edges: dict[str, list] = {}  # principal -> its reads / writes edges to data stores
+    store_flags: dict[str, tuple[bool, bool]] = {}  # data store -> (production?, unencrypted bucket?)
     for nb in nodes(G, "sagemaker_notebook"):
         if not env.is_synthetic(nb):
             continue
@@ -66,13 +67,20 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
         seen: set[tuple[str, str]] = set()  # the registry keeps a notebook's first finding per key
         for principal, hops in sorted(closure.items()):
             edges = data_edges.get(principal)
-            if edges is None:
-                edges = data_edges[principal] = out_edges(G, principal, ("reads", "writes"))
-            for u, v, _, data in edges:
-                kind = str(node_attrs(G, v).get("kind"))
-                if kind not in stores:
-                    continue
-                if str(data.get("kind")) == "reads" and ("reads", v) not in seen and env.is_production(v):
+            if edges is None:  # its edges to data stores, classified once for every notebook
+                edges = data_edges[principal] = []
+                for u, v, _, data in out_edges(G, principal, ("reads", "writes")):
+                    kind = str(node_attrs(G, v).get("kind"))
+                    if kind in stores:
+                        flags = store_flags.get(v)
+                        if flags is None:  # (production?, a bucket without default encryption?)
+                            flags = store_flags[v] = (
+                                env.is_production(v),
+                                kind == "s3_bucket" and attributes(G, v).get("encryption") is None and v in G
+                                and node_attrs(G, v).get("record") is not None)
+                        edges.append((u, v, data, kind, *flags))
+            for u, v, data, kind, prod, unencrypted in edges:
+                if str(data.get("kind")) == "reads" and ("reads", v) not in seen and prod:
                     seen.add(("reads", v))
                     yield meta.finding(
                         resource=nb, account=account,
@@ -82,10 +90,7 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
                         paths=[_path(hops, (u, v, data))],
                         key=("reads", v),
                     )
-                elif str(data.get("kind")) == "writes" and kind == "s3_bucket" \
-                        and ("unencrypted-write", v) not in seen \
-                        and attributes(G, v).get("encryption") is None and v in G \
-                        and node_attrs(G, v).get("record") is not None:
+                elif str(data.get("kind")) == "writes" and unencrypted and ("unencrypted-write", v) not in seen:
                     seen.add(("unencrypted-write", v))
                     yield meta.finding(
                         resource=nb, account=account,
