@@ -560,6 +560,14 @@ def hold(in_flight: threading.Event, seconds: float) -> Callable[[Call], Action]
     return action
 
 
+#: A command prefix that starts the program with SIGINT at its default disposition, then execs it
+#: in the same process (so a signal sent to the Popen's pid reaches it). A shell without job control
+#: starts background jobs with SIGINT ignored; a child inherits that, Python then installs no
+#: KeyboardInterrupt handler, and the Ctrl-C a user would press could not be tested.
+SIGINT_DEFAULT = [sys.executable, "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                  "os.execv(sys.argv[1], sys.argv[1:])"]
+
+
 def interrupt(proc: subprocess.Popen, sig: int, *, timeout: float = 60.0) -> tuple[str, float]:
     """Send ``sig`` to ``proc``; return its stderr and the seconds it took to exit.
 

@@ -25,6 +25,9 @@ from iamreach import snapshot
 sys.path.insert(0, str(Path(__file__).parent / "data" / "loaders"))
 import org_scenario  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from faults import SIGINT_DEFAULT  # noqa: E402
+
 IAMREACH = [sys.executable, "-m", "iamreach"]
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("loaders_org")]
 
@@ -210,7 +213,7 @@ def test_api_moto_lacks_is_a_gap_not_a_crash(org, monkeypatch):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_interrupted_collect_leaves_no_file(org, tmp_path, sig):
     out = tmp_path / "interrupted.json.gz"
-    proc = subprocess.Popen([*IAMREACH, "collect", "--org", "--max-workers", "2", "-o", str(out)],
+    proc = subprocess.Popen([*SIGINT_DEFAULT, *IAMREACH, "collect", "--org", "--max-workers", "2", "-o", str(out)],
                             env=org["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # wait until the worker pool runs (more than one thread): the collection is under way
     deadline = time.monotonic() + 120
@@ -235,7 +238,7 @@ def test_interrupt_does_not_wait_for_calls_in_flight(org, tmp_path, sig):
     with FaultProxy(org["env"]["AWS_ENDPOINT_URL"]) as proxy:
         proxy.reset([on("iam", "GetAccountAuthorizationDetails", action=hold(held, 120.0))])
         env = {**org["env"], "AWS_ENDPOINT_URL": proxy.url}
-        proc = subprocess.Popen([*IAMREACH, "collect", "--quiet", "--services", "iam,kms", "-o", str(out)],
+        proc = subprocess.Popen([*SIGINT_DEFAULT, *IAMREACH, "collect", "--quiet", "--services", "iam,kms", "-o", str(out)],
                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while not held.wait(0.05) and time.monotonic() < deadline:

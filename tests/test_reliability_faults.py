@@ -31,6 +31,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from faults import (  # noqa: E402
+    SIGINT_DEFAULT,
     Action,
     Call,
     FaultProxy,
@@ -286,7 +287,7 @@ def test_interrupted_run_leaves_nothing(demo, tmp_path, sig):
     held = threading.Event()
     with FaultProxy(server.url) as proxy:
         proxy.reset([on("glue", "GetJobs", action=hold(held, 120.0))])
-        proc = subprocess.Popen([*IAMREACH, "collect", "--quiet", "--services", "iam,glue", "-o", str(out)],
+        proc = subprocess.Popen([*SIGINT_DEFAULT, *IAMREACH, "collect", "--quiet", "--services", "iam,glue", "-o", str(out)],
                                 env=aws_env(proxy.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 120
         while not held.wait(0.1) and time.monotonic() < deadline:
