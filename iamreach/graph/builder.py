@@ -40,6 +40,7 @@ from iamreach.graph.candidates import (
     Grantees,
     ResourcePolicyIndex,
     ResourceSensitivity,
+    match_signature,
     principal_keys_of_policy,
     project_tags,
     resource_tag_keys,
@@ -174,7 +175,6 @@ class _Builder:
         self._reads_actor: Actor | None = None
         self._reads_cache: dict[tuple, tuple] = {}
         self._part_info: dict[int, _Part] = {}
-        self._key_groups: dict[int, dict] = {}  # per set (they live as long as the builder)
         self._label_cache: dict[tuple, list] = {}
         self._allow_cache: dict = {}
         self._interned: dict = {}
@@ -265,7 +265,7 @@ class _Builder:
         G.graph["authorizer"] = self
         for cache in (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern,
                       self._parts_cache, self._part_info, self._rels, self._reads_cache, self._interned, self._shared,
-                      self._conds, self._term_dicts, self._explained, self._ev_dicts, self._key_groups):
+                      self._conds, self._term_dicts, self._explained, self._ev_dicts):
             cache.clear()  # build-time only; the graph keeps the builder for can / who-can
         return G
 
@@ -778,7 +778,7 @@ class _Builder:
         if not roles:
             return
         policy_tags = resource_tag_keys(roles[0].trust_policy)
-        descr = "trust-" + hashlib.blake2b(template, digest_size=5).hexdigest()
+        descr = template_descr("trust-", template)
         what = f"any of the {len(roles)} roles of {account} with this trust policy"
         for actor in candidates.values():
             if not self._may_assume(actor, account):
@@ -883,8 +883,7 @@ class _Builder:
         rel, tag_keys = self._reads(actor, r.account, action)
         if rel is None:
             return None
-        sig = tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
-        return (action, r.account, r.kind, project_tags(r.tags, tag_keys), sig)
+        return (action, r.account, r.kind, project_tags(r.tags, tag_keys), match_signature(rel, resource))
 
     # ------------------------------------------------------------------ summaries
     def _resource_summaries(self) -> None:
@@ -914,7 +913,7 @@ class _Builder:
                                         if r.kind in KMS_GATED_KINDS else "", r.arn))
             parts = []
             if template:
-                parts.append("policy-" + hashlib.blake2b(template, digest_size=5).hexdigest())
+                parts.append(template_descr("policy-", template))
             if shared:
                 parts.append("shared-" + "-".join(shared))
             rpol = members[0].policy
@@ -943,19 +942,18 @@ class _Builder:
     def uniform_over(self, actor: Actor, action: str, resources: list[str], account: str) -> bool:
         """Do ``actor``'s policies match ``action`` on every one of ``resources`` in the same way?
         (The same resource-specific statements match each ARN.)"""
-        docs = self._limits(actor, account)
-        rel = self.sensitivity.relevant(docs, action)
+        rel = self._reads(actor, account, action)[0]
         if rel is None:
             return False
         if not rel:
             return True
-        key = (tuple(rel), action, resources[0], resources[-1], len(resources))
+        key = (rel, action, resources[0], resources[-1], len(resources))
         hit = self._uniform_cache.get(key)
         if hit is None:
             first = None
             hit = True
             for res in resources:
-                sig = tuple(any(match_wildcard(p, res) for p in pats) != neg for pats, neg in rel)
+                sig = match_signature(rel, res)
                 if first is None:
                     first = sig
                 elif sig != first:
@@ -969,11 +967,10 @@ class _Builder:
         ``members`` (resources or principals alike in everything but their ARN)? True when the
         same resource-specific statements match every member's ARN and the members agree on every
         tag those statements (or the members' common resource policy, ``policy_tags``) read."""
-        docs = self._limits(actor, account)
         for action, template in pairs:
             if not self.uniform_over(actor, action, [self.fill(template, m) for m in members], account):
                 return False
-            keys = self.sensitivity.tag_keys(docs, action)
+            keys = self._reads(actor, account, action)[1]
             if keys is not None and policy_tags:
                 keys = keys | policy_tags
             if keys == frozenset():
@@ -1037,11 +1034,7 @@ class _Builder:
                     for m in sub:
                         self._access_edge(actor, m, ek, results, memo, gate=gate)
                     continue
-                groups = self._key_groups.get(id(rs))
-                if groups is None:
-                    groups = self._key_groups[id(rs)] = {tuple(m.arn for m in group): ref
-                                                         for ref, group in rs.key_groups()}
-                ref = groups.get(self.part_info(sub).arn_list())
+                ref = rs.key_of(self.part_info(sub).arn_list())
                 self._access_edge(actor, sub[0], ek, results, memo, part=(rs, ref, sub), gate=gate)
 
     def partition(self, actor: Actor, rs: AlikeSet, ek: EdgeKind, pairs, memo) -> list[tuple[list, list]]:
@@ -1341,20 +1334,24 @@ class AlikeSet:
     members: list
     policy_tags: frozenset | None
     arns: frozenset = frozenset()
+    _by_key_group: dict | None = None
 
     def __post_init__(self):
         self.arns = frozenset(m.arn for m in self.members)
 
-    def key_groups(self) -> list[tuple[str, list]]:
-        """The members grouped by the KMS key in front of their data (members are sorted so)."""
-        out: list[tuple[str, list]] = []
-        for m in self.members:
-            ref = str(_get_path(m.attributes, KMS_GATED_KINDS[m.kind]) or "")
-            if out and out[-1][0] == ref:
-                out[-1][1].append(m)
-            else:
-                out.append((ref, [m]))
-        return [(ref, group) for ref, group in out if ref]
+    def key_of(self, arns: tuple[str, ...]) -> str | None:
+        """The KMS key ref when ``arns`` are exactly the members behind one key (members are
+        sorted by key ref), else None."""
+        if self._by_key_group is None:
+            groups: list[tuple[str, list]] = []
+            for m in self.members:
+                ref = str(_get_path(m.attributes, KMS_GATED_KINDS[m.kind]) or "")
+                if groups and groups[-1][0] == ref:
+                    groups[-1][1].append(m.arn)
+                else:
+                    groups.append((ref, [m.arn]))
+            self._by_key_group = {tuple(group): ref for ref, group in groups if ref}
+        return self._by_key_group.get(arns)
 
 
 class _Part:
@@ -1423,6 +1420,11 @@ def _policy_template(doc, arn: str) -> bytes | bool:
                     return False
     text = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
     return text.replace(arn.encode(), _SELF)
+
+
+def template_descr(prefix: str, template: bytes) -> str:
+    """A short, stable name for the policy template ``template`` (:func:`_policy_template`)."""
+    return prefix + hashlib.blake2b(template, digest_size=5).hexdigest()
 
 
 def part_descr(descr: str, part: _Part | list, whole: bool) -> str:

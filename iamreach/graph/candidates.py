@@ -29,8 +29,8 @@ from collections.abc import Iterable
 
 from iamreach.graph.policy import match_wildcard
 
-__all__ = ["AllowPatterns", "Grantees", "ResourceSensitivity", "principal_keys_of_policy", "project_tags", "resource_tag_keys",
-           "ANY_RESOURCE"]
+__all__ = ["AllowPatterns", "Grantees", "ResourceSensitivity", "match_signature", "principal_keys_of_policy", "project_tags",
+           "resource_tag_keys", "ANY_RESOURCE"]
 
 #: returned by :meth:`AllowPatterns.resource_patterns` when a NotResource (or a policy variable)
 #: makes the reachable resources impossible to enumerate by pattern: every resource is a candidate.
@@ -421,21 +421,21 @@ class ResourceSensitivity:
         per_action[action] = hit
         return hit
 
-    def signature(self, docs: Iterable[dict], action: str, resource: str) -> tuple | None:
-        """Which resource-specific statements match ``resource``: resources with equal signatures
-        (and no resource policy or referenced tags) get equal decisions. None: not memoizable.
 
-        >>> rs = ResourceSensitivity()
-        >>> d = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a*/*"}]}
-        >>> rs.signature([d], "s3:GetObject", "arn:aws:s3:::ab/*") == rs.signature([d], "s3:GetObject", "arn:aws:s3:::ac/*")
-        True
-        >>> rs.signature([d], "s3:GetObject", "arn:aws:s3:::b/*")
-        (False,)
-        """
-        rel = self._relevant_for(tuple(docs), action)
-        if rel is None:
-            return None
-        return tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
+def match_signature(rel, resource: str) -> tuple[bool, ...]:
+    """Which of the resource-specific statements ``rel`` (:meth:`ResourceSensitivity.relevant`:
+    ``[(patterns, is_not_resource)]``) match ``resource``. Resources with equal signatures (and
+    no resource policy or referenced tags) get equal decisions.
+
+    >>> rs = ResourceSensitivity()
+    >>> d = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::a*/*"}]}
+    >>> rel = rs.relevant([d], "s3:GetObject")
+    >>> match_signature(rel, "arn:aws:s3:::ab/*") == match_signature(rel, "arn:aws:s3:::ac/*")
+    True
+    >>> match_signature(rel, "arn:aws:s3:::b/*")
+    (False,)
+    """
+    return tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
 
 
 def project_tags(tags: dict, keys: frozenset | None) -> tuple:

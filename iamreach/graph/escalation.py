@@ -11,13 +11,17 @@ anything.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections import Counter, defaultdict
 
-from iamreach.graph.builder import AlikeSet, _policy_template, part_descr
-from iamreach.graph.candidates import AllowPatterns, principal_keys_of_policy, resource_tag_keys
-from iamreach.graph.policy import Decision, default_catalog, match_wildcard
+from iamreach.graph.builder import AlikeSet, _policy_template, part_descr, template_descr
+from iamreach.graph.candidates import (
+    AllowPatterns,
+    match_signature,
+    principal_keys_of_policy,
+    resource_tag_keys,
+)
+from iamreach.graph.policy import Decision, default_catalog
 from iamreach.graph.tables import PROBE_RESOURCE, EscalationMethod
 from iamreach.model import EdgeKind, account_node
 
@@ -108,7 +112,7 @@ class _Escalation:
         self.workload_pools: dict[tuple[str, str], list[AlikeSet]] = defaultdict(list)
         for (kind, account, template), members in sorted(pooled.items()):
             rpol = members[0].policy
-            descr = "plain" if not template else "policy-" + hashlib.blake2b(template, digest_size=5).hexdigest()
+            descr = "plain" if not template else template_descr("policy-", template)
             self.workload_pools[(kind, account)].append(
                 AlikeSet(account, "workload", descr, sorted(members, key=lambda w: w.arn),
                          resource_tag_keys(rpol) if rpol is not None else frozenset()))
@@ -135,8 +139,8 @@ class _Escalation:
         if kind is not None and extra is None and resource_policy is None:
             rel, _tags = self.b._reads(actor, account, action)
             if rel is not None:
-                sig = tuple(any(match_wildcard(p, resource) for p in pats) != neg for pats, neg in rel)
-                key = ("alike", action, account, kind, self.catalog.applicability(action.lower(), resource)[:2], sig)
+                key = ("alike", action, account, kind, self.catalog.applicability(action.lower(), resource)[:2],
+                       match_signature(rel, resource))
         if key is None:
             key = (action, resource, account, tuple(extra.items()) if extra else None)
         res = self._memo.get(key)
@@ -213,11 +217,10 @@ class _Escalation:
         for kind in m.workload_kinds:
             for rs in self.workload_pools.get((kind, actor.account), ()):
                 pairs = [(a, self._template(a, rs, actor)) for a in m.actions]
-                rpol = self.b._resource_policy(rs.members[0]) if rs.members[0].policy is not None else None
                 for part in self._parts(actor, rs, pairs):
-                    w = part[0]
+                    w = part[0]  # the members share one policy template: w's policy decides for all
                     outcome = self.decide_all(actor, [(a, self.b.fill(t, w), w.account, None) for a, t in pairs],
-                                              policy=(w.arn, self.b._resource_policy(w)) if rpol is not None else None)
+                                              policy=(w.arn, self.b._resource_policy(w)) if w.policy is not None else None)
                     if outcome is None:
                         continue
                     descr = f"run by {kind}" if rs.descr == "plain" else f"run by {kind} ({rs.descr})"
