@@ -7,15 +7,41 @@ import gc
 from iamreach.gcpause import BULK, paused_gc
 
 
-def test_bulk_block_is_collected_once_on_resume():
+class _Node:
+    """A weak-referenceable object that can sit in a reference cycle."""
+
+    def __init__(self):
+        self.me = self
+
+
+def test_bulk_block_is_frozen_on_resume():
     keep = []
     with paused_gc():
         assert not gc.isenabled()
         keep.extend([i] for i in range(BULK + 50_000))  # lists are tracked by the collector
         assert gc.get_count()[0] > BULK
     assert gc.isenabled()
-    assert gc.get_count()[0] < BULK // 10  # one collection ran: the young generation is empty again
+    assert gc.get_count()[0] < BULK // 10  # the young generation is empty again ...
+    assert gc.get_freeze_count() >= BULK + 50_000  # ... because what the block left is frozen, not walked
     assert len(keep) == BULK + 50_000
+
+
+def test_next_bulk_block_collects_what_an_earlier_one_froze():
+    """A frozen object in a reference cycle that is dropped later is still freed: the next bulk
+    block unfreezes and collects before it starts."""
+    import weakref
+
+    with paused_gc():
+        node = _Node()
+        ref = weakref.ref(node)
+        keep = [[i] for i in range(BULK + 1)]
+    assert gc.get_freeze_count() > BULK
+    del node, keep
+    gc.collect()
+    assert ref() is not None  # frozen: a plain collection does not look at it
+    with paused_gc():
+        assert ref() is None  # unfrozen and collected on entry
+        assert gc.get_freeze_count() == 0
 
 
 def test_small_block_only_resumes_and_nested_blocks_keep_it_off():
@@ -38,9 +64,11 @@ def test_resume_leaves_a_disabled_collector_alone():
 
 def test_analysis_block_resumes_without_collecting(monkeypatch):
     """``collect=False`` (analyses): the collector is off in the block and back on after it, and
-    is not asked to collect on resume even when the block left many objects behind."""
+    neither collects nor freezes, even when the block left many objects behind."""
+    gc.unfreeze()
     calls = []
-    monkeypatch.setattr(gc, "collect", lambda *a: calls.append(a) or 0)
+    for name in ("collect", "freeze", "unfreeze"):
+        monkeypatch.setattr(gc, name, lambda *a, name=name: calls.append(name) or 0)
     keep = []
     with paused_gc(collect=False):
         assert not gc.isenabled()
@@ -48,7 +76,7 @@ def test_analysis_block_resumes_without_collecting(monkeypatch):
     assert gc.isenabled() and calls == []
     with paused_gc():
         keep.extend([i] for i in range(BULK + 50_000))
-    assert calls == [()]  # the default still collects once after a bulk block
+    assert calls == ["freeze"]  # the default freezes once after a bulk block
 
 
 def test_checks_run_with_the_collector_paused():

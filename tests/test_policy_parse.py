@@ -202,3 +202,37 @@ def test_action_index_lists_exactly_the_matching_statements(stmts):
         hit = policy.lookup.get(a, policy.absent)
         if hit is not None and a in known_actions():
             assert hit == expected, action
+
+
+def test_statements_listing_the_same_actions_and_principals_share_their_compiled_form():
+    """Statements stamped from one template share the compiled Action list and Principal (memory:
+    a large build parses tens of thousands of them); sharing changes no answer."""
+    def bucket_policy(name):
+        return {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+             "Action": ["s3:GetObject", "s3:List*"], "Resource": f"arn:aws:s3:::{name}/*"},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/R"},
+             "NotAction": ["s3:GetObject", "s3:List*"], "Resource": f"arn:aws:s3:::{name}/*"}]}
+
+    a = parse_policy(bucket_policy("a"), kind="resource")
+    b = parse_policy(bucket_policy("b"), kind="resource")
+    (a0, a1), (b0, b1) = a.statements, b.statements
+    assert a0._exact_actions is b0._exact_actions and a0._action_globs is b0._action_globs
+    assert a0.principal is b0.principal and a1.not_principal is b1.not_principal
+    assert a0.services == frozenset({"s3"}) and a1.services is None  # NotAction: no service index
+    assert a1.not_action and not a0.not_action
+    assert b.candidates("s3:listbucket") == ((), (b0,)) and b.candidates("s3:putobject") == ((b1,), ())
+    assert a0.matches_resource("arn:aws:s3:::a/k") and not b0.matches_resource("arn:aws:s3:::a/k")
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_a_bad_action_list_is_reported_every_time(attempt):
+    """A list that failed validation is never reused: the second document with it fails the same way."""
+    doc = {"Statement": [OK, {"Effect": "Allow", "Action": ["s3:GetObject", "GetObject"], "Resource": "*"}]}
+    with pytest.raises(PolicyError) as e:
+        parse_policy(doc)
+    assert e.value.field == "Statement[1].Action[1]"
+    bad = {"Statement": {"Effect": "Allow", "Principal": {"AWS": [1]}, "Action": "s3:GetObject", "Resource": "*"}}
+    with pytest.raises(PolicyError) as e:
+        parse_policy(bad, kind="resource")
+    assert e.value.field == "Statement.Principal.AWS[0]"

@@ -212,7 +212,29 @@ def _principal_keys(entry: str, ptype: str) -> tuple[str, ...]:
     return ("other", entry)
 
 
+# Compiled Principal elements, shared by every statement that names the same principals.
+_PRINCIPALS: dict[Any, PrincipalSpec] = {}
+
+
 def _compile_principal(raw: Any, field: str) -> PrincipalSpec:
+    key: Any = None
+    if raw.__class__ is dict:
+        try:
+            key = tuple((t, v if v.__class__ is str else tuple(v)) for t, v in raw.items())
+            hit = _PRINCIPALS.get(key)
+        except TypeError:  # not strings / lists of strings: compile it (and report what is wrong)
+            key = hit = None
+        if hit is not None:
+            return hit
+    spec = _principal_spec(raw, field)
+    if key is not None:
+        if len(_PRINCIPALS) > 100_000:
+            _PRINCIPALS.clear()
+        _PRINCIPALS[key] = spec
+    return spec
+
+
+def _principal_spec(raw: Any, field: str) -> PrincipalSpec:
     if raw == "*":
         return PrincipalSpec(True, frozenset(), raw)
     if not isinstance(raw, dict) or not raw:
@@ -498,7 +520,7 @@ class Policy:
     """A compiled policy document: ``source``, ``kind``, ``version``, ``statements``."""
 
     __slots__ = ("lookup", "absent", "source", "kind", "version", "id", "statements", "variables", "_by_service",
-                 "_exact", "_exact_split", "_wild", "_wild_services", "_wild_denies", "_wild_allows", "_by_wild_service",
+                 "_exact_split", "_wild", "_wild_services", "_wild_denies", "_wild_allows", "_by_wild_service",
                  "_cache")  # the evaluator's hot attributes first
 
     def __init__(self, source: str, kind: str, version: str | None, pid: str | None, statements: tuple[Statement, ...]):
@@ -528,11 +550,10 @@ class Policy:
                     for a in _expand_known(g.pattern):
                         exact.setdefault(canon.get(a, a), []).append(st)
         self._by_service = {k: tuple(v) for k, v in by_service.items()}
-        self._exact: dict[str, tuple[Statement, ...]] = {}
         self._exact_split: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
         split: dict[tuple[Statement, ...], tuple[tuple[Statement, ...], tuple[Statement, ...]]] = {}
         for a, found in exact.items():
-            sts = self._exact[a] = tuple(dict.fromkeys(found))
+            sts = tuple(dict.fromkeys(found))
             pair = split.get(sts)  # the actions a glob expands to share one (denies, allows) pair
             if pair is None:
                 pair = split[sts] = (tuple(st for st in sts if not st.is_allow), tuple(st for st in sts if st.is_allow))
@@ -568,7 +589,8 @@ class Policy:
         if listed:
             denies, allows = self._exact_split.get(action_lower, _EMPTY)
         else:  # an uncatalogued action of a service that some glob names
-            found = [*self._exact.get(action_lower, ())]
+            listed_denies, listed_allows = self._exact_split.get(action_lower, _EMPTY)
+            found = [*listed_denies, *listed_allows]
             found.extend(st for st in self._by_service[service] if st.matches_action_lower(action_lower))
             found = sorted(set(found), key=_index)
             denies = tuple(st for st in found if not st.is_allow)
@@ -761,29 +783,13 @@ def _compile_statement(raw: Any, index: int, field: str, *, source: str, kind: s
     if has_a == has_na:
         raise PolicyError("expected exactly one of Action or NotAction", field=f"{field}.Action")
     akey = "Action" if has_a else "NotAction"
-    actions = _string_list(raw[akey], f"{field}.{akey}")
-    services: set[str] | None = set()
-    globs = []
-    exact: set[str] = set()
-    for i, a in enumerate(actions):
-        if a != "*" and (":" not in a or not a.partition(":")[0]):
-            where = f"{field}.{akey}" + (f"[{i}]" if isinstance(raw[akey], list) else "")
-            raise PolicyError(f'expected "*" or "service:action", got {a!r}', field=where)
-        al = a.lower()
-        if "*" in al or "?" in al:
-            globs.append(compile_glob(al))
-        else:
-            exact.add(al)
-        svc = al.partition(":")[0] if al != "*" else "*"
-        if "*" in svc or "?" in svc:
-            services = None
-        elif services is not None:
-            services.add(svc)
-    st.actions = tuple(actions)
+    actions = tuple(_string_list(raw[akey], f"{field}.{akey}"))
+    parts = _ACTION_PARTS.get(actions)
+    if parts is None:
+        parts = _action_parts(actions, f"{field}.{akey}", isinstance(raw[akey], list))
+    st.actions, st._action_globs, st._exact_actions, services = parts
     st.not_action = not has_a
-    st._action_globs = tuple(globs)
-    st._exact_actions = frozenset(exact)
-    st.services = None if (services is None or st.not_action) else frozenset(services)
+    st.services = None if (services is None or st.not_action) else services
 
     # Resource / NotResource
     has_r, has_nr = "Resource" in raw, "NotResource" in raw
@@ -830,6 +836,36 @@ def _compile_statement(raw: Any, index: int, field: str, *, source: str, kind: s
     st.rmatch = None if st.conditions else st.res_match
     st._terms = {}
     return st
+
+
+# Compiled Action / NotAction lists, shared by every statement that lists the same actions (most
+# statements are stamped from a few templates: sharing them is a tenth of a large build's policy memory).
+_ACTION_PARTS: dict[tuple[str, ...], tuple[Any, ...]] = {}
+
+
+def _action_parts(actions: tuple[str, ...], field: str, listed: bool) -> tuple[Any, ...]:
+    """``(actions, action globs, exact lower-case actions, services or None)``, validated, cached."""
+    services: set[str] | None = set()
+    globs = []
+    exact: set[str] = set()
+    for i, a in enumerate(actions):
+        if a != "*" and (":" not in a or not a.partition(":")[0]):
+            raise PolicyError(f'expected "*" or "service:action", got {a!r}', field=field + (f"[{i}]" if listed else ""))
+        al = a.lower()
+        if "*" in al or "?" in al:
+            globs.append(compile_glob(al))
+        else:
+            exact.add(al)
+        svc = al.partition(":")[0] if al != "*" else "*"
+        if "*" in svc or "?" in svc:
+            services = None
+        elif services is not None:
+            services.add(svc)
+    parts = (actions, tuple(globs), frozenset(exact), None if services is None else frozenset(services))
+    if len(_ACTION_PARTS) > 100_000:
+        _ACTION_PARTS.clear()
+    _ACTION_PARTS[actions] = parts
+    return parts
 
 
 def _resource_matcher(st: Statement) -> Callable[[str], bool]:
