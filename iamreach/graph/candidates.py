@@ -320,6 +320,11 @@ class ResourceSensitivity:
         self._tags: dict[tuple, dict[str, frozenset | None]] = {}
         self._per_doc: dict[tuple, list | None] = {}
 
+    def clear(self) -> None:
+        """Drop every cached answer (they are rebuilt on demand)."""
+        for cache in (self._compiled, self._keep, self._relevant, self._tags, self._per_doc):
+            cache.clear()
+
     def _compile(self, doc) -> list:
         key = id(doc)
         got = self._compiled.get(key)
