@@ -77,3 +77,37 @@ def test_cross_account_write_skipped_read_decided(monkeypatch):
         full = build_graph(inv)
     assert {(s[1], s[3]) for s in skipped} >= {("s3:PutObject", Decision.DENIED), ("s3:DeleteObject", Decision.DENIED)}
     assert _edges(G) == _edges(full)
+
+
+def test_candidates_of_organization_shared_resources_match_the_per_resource_rule(gen, monkeypatch):
+    """Resources whose policy names every principal ("*") are grouped by account and cached per
+    Allow-pattern set (``_Builder._everyones``); the candidates, and so the graph, are those of the
+    rule applied resource by resource: the actor's own account's, and another account's only when
+    one of its Allow patterns reaches the resource."""
+    inv = gen.generate(gen.SizeSpec("custom", accounts=3, principals=150, resources=300), seed=3)
+    grouped = build_graph(inv)
+    seen: list = []
+    candidates = builder._Builder._candidates
+
+    def per_resource(self, actor, kind, action):
+        out: set = set()
+        if not self.actor_may(actor, action):
+            return out
+        pats = tuple(actor.allows.resource_patterns(action))
+        if pats:
+            out |= self._pattern_hits(pats, kind, actor.account)
+        for arn in self.rp_index.lookup((actor.arn, f"account:{actor.account}", "*"), kind):
+            account = self.resources[arn].account
+            if account == actor.account or (pats and arn in self._pattern_hits(pats, kind, account)):
+                out.add(arn)
+        seen.append(out == candidates(self, actor, kind, action))
+        return out
+
+    with monkeypatch.context() as m:
+        m.setattr(builder._Builder, "_candidates", per_resource)
+        reference = build_graph(inv)
+    assert seen and all(seen)
+    everyone = [arn for (key, _kind), arns in reference.graph["authorizer"].rp_index._by_key.items()
+                if key == "*" for arn in arns]
+    assert everyone, "the generated organization shares resources with every principal"
+    assert _edges(grouped) == _edges(reference)

@@ -804,12 +804,33 @@ class _Builder:
         pats = tuple(actor.allows.resource_patterns(action))
         if pats:
             out |= self._pattern_hits(pats, kind, actor.account)
-        for arn in self.rp_index.lookup((actor.arn, f"account:{actor.account}", "*"), kind):
+        for arn in self.rp_index.lookup((actor.arn, f"account:{actor.account}"), kind):
             account = self.resources[arn].account
             # across accounts both sides must allow: the actor's own Allow patterns must reach it
             if account == actor.account or (pats and arn in self._pattern_hits(pats, kind, account)):
                 out.add(arn)
+        out |= self._everyones(pats, kind, actor.account)
         return out
+
+    def _everyones(self, pats: tuple, kind: str, account: str) -> frozenset[str]:
+        """The resources of ``kind`` whose policy names every principal (``"*"``) that an actor of
+        ``account`` with the Allow patterns ``pats`` is worth asking about: all of its own account's,
+        and in other accounts those ``pats`` reach. Cached per (patterns, kind, account): without it
+        every actor walked every organization-shared resource of every account."""
+        key = ("*", pats, kind, account)
+        hit = self._hits_cache.get(key)
+        if hit is None:
+            groups = self.rp_index.by_account("*", kind, self._account_of)
+            found = set(groups.get(account, ()))
+            if pats:
+                for other, arns in groups.items():
+                    if other != account:
+                        found |= arns & self._pattern_hits(pats, kind, other)
+            hit = self._hits_cache[key] = frozenset(found)
+        return hit
+
+    def _account_of(self, arn: str) -> str:
+        return self.resources[arn].account
 
     def _pattern_hits(self, pats: tuple, kind: str, account: str) -> frozenset[str]:
         """ARNs of ``kind`` in ``account`` that one of the identity patterns ``pats`` could reach

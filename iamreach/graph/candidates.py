@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from iamreach.graph.policy import match_wildcard
 
@@ -262,9 +262,11 @@ class ResourcePolicyIndex:
 
     def __init__(self):
         self._by_key: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._grouped: dict[tuple[str, str], dict[str, frozenset[str]]] = {}
 
     def add(self, resource_id: str, kind: str, doc: dict | None = None, keys: Iterable[str] = ()) -> None:
         """Index ``resource_id`` under the principals ``doc`` names, plus any explicit ``keys``."""
+        self._grouped.clear()
         for key in {*principal_keys_of_policy(doc), *keys}:
             self._by_key[(key, kind)].add(resource_id)
 
@@ -275,6 +277,17 @@ class ResourcePolicyIndex:
             if hit:
                 out |= hit
         return out
+
+    def by_account(self, key: str, kind: str, account_of: Callable[[str], str]) -> dict[str, frozenset[str]]:
+        """The resources of ``kind`` indexed under ``key``, grouped by their account
+        (``account_of``), cached: the resources every principal sees (``"*"``) are grouped once."""
+        hit = self._grouped.get((key, kind))
+        if hit is None:
+            groups: dict[str, set[str]] = defaultdict(set)
+            for arn in self._by_key.get((key, kind), ()):
+                groups[account_of(arn)].add(arn)
+            hit = self._grouped[(key, kind)] = {a: frozenset(v) for a, v in groups.items()}
+        return hit
 
 
 _MISSING = object()
