@@ -113,6 +113,13 @@ class _Net:
                     self.main_rt[r.attributes.get("vpc_id")] = r
         self.peerings = [r for r in res if r.kind == "vpc_peering"
                          and str(r.attributes.get("status") or "").lower() == "active"]
+        # active peerings by the pair of VPCs they join (route_path asks for one pair at a time)
+        self.peering_links: dict[frozenset, set[str]] = defaultdict(set)
+        for p in self.peerings:
+            ends = frozenset({(p.attributes.get("requester") or {}).get("vpc_id"),
+                              (p.attributes.get("accepter") or {}).get("vpc_id")})
+            self.peering_links[ends].add(p.id)
+        self._routes: dict[tuple[str, str, str, str], tuple[str, list] | None] = {}
         self.tgw_of: dict[str, set[str]] = defaultdict(set)
         for r in res:
             if r.kind == "transit_gateway_attachment" and r.attributes.get("vpc_id"):
@@ -265,14 +272,21 @@ class _Net:
         return best
 
     def route_path(self, s_vpc: str, s_sub: str, d_vpc: str, d_sub: str) -> tuple[str, list] | None:
+        """The routes both ways between two subnets: ``(decision, evidence)`` or None; cached per
+        subnet pair (every workload and database placed in the same subnets asks the same; the
+        evidence is only read)."""
+        key = (s_vpc, s_sub, d_vpc, d_sub)
+        try:
+            return self._routes[key]
+        except KeyError:
+            hit = self._routes[key] = self._route_path(s_vpc, s_sub, d_vpc, d_sub)
+            return hit
+
+    def _route_path(self, s_vpc: str, s_sub: str, d_vpc: str, d_sub: str) -> tuple[str, list] | None:
         if s_vpc == d_vpc:
             return ("allowed", [{"type": "route", "ref": s_vpc, "sid": None, "index": None,
                                  "detail": "same VPC (local route)"}])
-        links = set()
-        for p in self.peerings:
-            ends = {(p.attributes.get("requester") or {}).get("vpc_id"), (p.attributes.get("accepter") or {}).get("vpc_id")}
-            if ends == {s_vpc, d_vpc}:
-                links.add(p.id)
+        links = set(self.peering_links.get(frozenset({s_vpc, d_vpc}), ()))
         links |= self.tgw_of.get(s_vpc, set()) & self.tgw_of.get(d_vpc, set())
         there = self.routes_to(s_sub, self.subnet_net(d_sub), links)
         back = self.routes_to(d_sub, self.subnet_net(s_sub), links)
