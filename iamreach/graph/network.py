@@ -115,10 +115,6 @@ class _Net:
                          and str(r.attributes.get("status") or "").lower() == "active"]
         # active peerings by the pair of VPCs they join (route_path asks for one pair at a time)
         self.peering_links: dict[frozenset, set[str]] = defaultdict(set)
-        for p in self.peerings:
-            ends = frozenset({(p.attributes.get("requester") or {}).get("vpc_id"),
-                              (p.attributes.get("accepter") or {}).get("vpc_id")})
-            self.peering_links[ends].add(p.id)
         self._routes: dict[tuple[str, str, str, str], tuple[str, list] | None] = {}
         self.tgw_of: dict[str, set[str]] = defaultdict(set)
         for r in res:
@@ -130,6 +126,7 @@ class _Net:
         for p in self.peerings:
             a = (p.attributes.get("requester") or {}).get("vpc_id")
             c = (p.attributes.get("accepter") or {}).get("vpc_id")
+            self.peering_links[frozenset({a, c})].add(p.id)
             if a and c:
                 self.connected[a].add(c)
                 self.connected[c].add(a)
