@@ -25,7 +25,7 @@ import hashlib
 import logging
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,11 +263,7 @@ class _Builder:
         G.graph["stats"] = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
                             "evaluations": self.evaluations}
         G.graph["authorizer"] = self
-        for cache in (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern,
-                      self._parts_cache, self._part_info, self._rels, self._reads_cache, self._interned, self._shared,
-                      self._conds, self._term_dicts, self._explained, self._ev_dicts):
-            cache.clear()  # build-time only; the graph keeps the builder for can / who-can
-        self.sensitivity.clear()
+        self._drop_build_caches()  # build-time only; the graph keeps the builder for can / who-can
         return G
 
     # ------------------------------------------------------------------ single requests
@@ -1008,7 +1004,7 @@ class _Builder:
     def _access_edges(self) -> None:
         self._kms_keys = {r.arn: r for r in self.inv.resources if r.kind == "kms_key"}
         self._kms_by_id = {r.id: r for r in self._kms_keys.values() if r.id}
-        for actor in self.actors.values():
+        for actor in self._actors_by_account():
             memo: dict = {}
             keys = (actor.arn, f"account:{actor.account}", "*")
             for kind, edges in ACCESS.items():
@@ -1032,6 +1028,39 @@ class _Builder:
                         r = self.resources[arn]
                         todo = tuple(pair for pair, c in per_action if arn in c)
                         self._access_edge(actor, r, ek, self._decisions(actor, r, todo, memo), memo)
+
+    def _actors_by_account(self, actors: Iterable[Actor] | None = None) -> Iterator[Actor]:
+        """``actors`` (default: all), one account after the other (accounts in order of first
+        appearance, actors in inventory order within each), with the build-time caches dropped
+        between two accounts.
+
+        The caches are what an account's actors share (their policies' statements, the parts of
+        the resource sets they read, their explanations); past its last actor an account's entries
+        are dead weight, and on an organization they grew with every account built
+        (docs/performance.md, session 6). Dropping them costs recomputing the few entries a later
+        account shares (cross-account reads)."""
+        by_account: dict[str, list[Actor]] = {}
+        for actor in self.actors.values() if actors is None else actors:
+            by_account.setdefault(actor.account, []).append(actor)
+        for i, actors in enumerate(by_account.values()):
+            if i:
+                self._drop_build_caches()
+            yield from actors
+
+    def _build_caches(self) -> tuple[dict, ...]:
+        return (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern, self._parts_cache,
+                self._part_info, self._rels, self._reads_cache, self._interned, self._shared, self._conds,
+                self._term_dicts, self._explained, self._ev_dicts)
+
+    def _drop_build_caches(self) -> None:
+        """Empty every build-time cache at once. Safe at any point between two actors: each is keyed
+        by content, or by the ids of objects that outlive the build (resource sets, raw documents)
+        or that another of these caches keeps alive (the ``_rels`` tuples, the label lists); all go
+        together, so no id can outlive its entry and come back as a stale hit."""
+        for cache in self._build_caches():
+            cache.clear()
+        self._reads_actor = None
+        self.sensitivity.clear()
 
     def _set_edges(self, actor: Actor, rs: AlikeSet, ek: EdgeKind, pairs, cands: set, memo: dict) -> None:
         """Edges from ``actor`` to the members of ``rs``: the members are split into parts the

@@ -352,13 +352,13 @@ def add_escalation_edges(builder, methods) -> None:
     for admin in (a for a in builder.actors.values() if a.kind == "admin"):
         for m in by_cat["principal"]:
             esc.principal(admin, m)
-    for actor in actors:
+    for actor in builder._actors_by_account(actors):
         for cat, run in (("passrole", esc.passrole), ("workload", esc.workload), ("self", esc.self_methods),
                          ("principal", esc.principal)):
             for m in by_cat[cat]:
                 if _possible(builder, actor, m):
                     run(actor, m)
-    for actor in actors:  # after can_assume / principal edges exist
+    for actor in builder._actors_by_account(actors):  # after can_assume / principal edges exist
         for m in by_cat["amplify"]:
             if _possible(builder, actor, m):
                 esc.amplify(actor, m)

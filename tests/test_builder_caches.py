@@ -1,0 +1,98 @@
+"""The builder's build-time caches are dropped between accounts without changing the graph.
+
+``_Builder._actors_by_account`` visits the actors one account after the other and empties every
+build-time cache between two accounts (they had grown with every account of an organization).
+A cache only saves work: the graph built with the drops must be the graph built without them,
+edge attributes included, and every actor must still be visited exactly once, whatever the order
+of the principals in the inventory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from iamreach.graph import builder
+from iamreach.graph.builder import build_graph
+
+pytestmark = pytest.mark.xdist_group("summaries")
+
+
+def _edges(G) -> dict:
+    return {(u, v, k): d for u, v, k, d in G.edges(keys=True, data=True)}
+
+
+@pytest.fixture(scope="module")
+def org(gen):
+    return gen.generate(gen.SizeSpec("custom", accounts=4, principals=240, resources=400), seed=3)
+
+
+def test_dropping_caches_between_accounts_leaves_the_graph_unchanged(org, monkeypatch):
+    drops: list[int] = []
+    real = builder._Builder._drop_build_caches
+
+    def counting(self):
+        drops.append(sum(len(c) for c in self._build_caches()))
+        real(self)
+
+    with monkeypatch.context() as m:
+        m.setattr(builder._Builder, "_drop_build_caches", counting)
+        dropped = build_graph(org)
+    accounts = {p.account for p in org.principals if p.kind in ("user", "role")}
+    # between each two accounts of the three passes over the actors (data access, escalation,
+    # escalation amplifiers), then once at the end of the build; each emptied real entries
+    assert len(drops) == 3 * (len(accounts) - 1) + 1
+    assert all(n > 0 for n in drops[:-1])
+
+    with monkeypatch.context() as m:
+        ends = []
+
+        def only_at_end(self):
+            # the reference: keep every cache for the whole access-edge phase
+            if self.G.graph.get("stats") is not None:
+                real(self)
+            ends.append(1)
+
+        m.setattr(builder._Builder, "_drop_build_caches", only_at_end)
+        kept = build_graph(org)
+    assert _edges(dropped) == _edges(kept)
+    assert dropped.graph["stats"] == kept.graph["stats"]
+
+
+def test_actors_are_visited_by_account_once_each_whatever_the_inventory_order(org):
+    """Principals interleaved across accounts: still one pass per account, every actor once."""
+    principals = list(org.principals)
+    random.Random(5).shuffle(principals)
+    shuffled = dataclasses.replace(org, principals=principals)
+
+    passes: list[list] = []
+    real = builder._Builder._actors_by_account
+
+    def recording(self, actors=None):
+        passes.append([])
+        for actor in real(self, actors):
+            passes[-1].append(actor)
+            yield actor
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(builder._Builder, "_actors_by_account", recording)
+        G = build_graph(shuffled)
+    actors = G.graph["authorizer"].actors
+    people = sorted(a.node for a in actors.values() if a.kind in ("user", "role"))
+    assert len(passes) == 3  # data access, escalation, escalation amplifiers
+    assert sorted(a.node for a in passes[0]) == sorted(a.node for a in actors.values())
+    for visited in passes[1:]:
+        assert sorted(a.node for a in visited) == people
+    for visited in passes:
+        # grouped: an account never comes back once another has started
+        seen: list[str] = []
+        for acc in (a.account for a in visited):
+            if not seen or seen[-1] != acc:
+                assert acc not in seen
+                seen.append(acc)
+    # and the graph's edges do not depend on it (evidence aside: a summary's evidence names the
+    # member it was decided on, the first of its pool in inventory order)
+    decided = {k: (d["decision"], d["actions"], d["conditions"]) for k, d in _edges(G).items()}
+    assert decided == {k: (d["decision"], d["actions"], d["conditions"]) for k, d in _edges(build_graph(org)).items()}
