@@ -1108,22 +1108,25 @@ class _Builder:
         parts = self._parts_of(rs, labels)
         if not (ek == EdgeKind.READS and rs.kind in KMS_GATED_KINDS):
             return [(members, [(members, _NO_GATE)]) for members in parts]
-        by_ref: dict = {}
+        by_ref: dict = {}  # key ref -> (gate, what tells gates apart: decision and conditions)
         out = []
         for members in parts:
             sigs: dict = {}
             for ref, i in self.part_info(members).ref_runs():
-                if ref not in by_ref:
-                    by_ref[ref] = self._gate_memo(actor, members[i], memo)
-                g = by_ref[ref]
-                sigs.setdefault(None if g is None else (g[0], repr(g[1])), g)
+                hit = by_ref.get(ref)
+                if hit is None:
+                    hit = by_ref[ref] = memo.get(("kms-sig", ref))
+                    if hit is None:
+                        g = self._gate_memo(actor, members[i], memo)
+                        hit = by_ref[ref] = memo[("kms-sig", ref)] = (g, None if g is None else (g[0], repr(g[1])))
+                sigs.setdefault(hit[1], hit[0])
             if len(sigs) == 1:  # every key in front of the part answers alike
                 out.append((members, [(members, self._gate_over(next(iter(sigs.values())), members))]))
                 continue
             subs: dict = {}
             for m in members:
-                g = by_ref[_get_path(m.attributes, KMS_GATED_KINDS[m.kind])]
-                subs.setdefault(None if g is None else (g[0], repr(g[1])), (g, []))[1].append(m)
+                g, sig = by_ref[_get_path(m.attributes, KMS_GATED_KINDS[m.kind])]
+                subs.setdefault(sig, (g, []))[1].append(m)
             out.append((members, [(sub, self._gate_over(gate, sub)) for gate, sub in subs.values()]))
         return out
 

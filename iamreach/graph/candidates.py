@@ -45,27 +45,41 @@ def _as_list(value) -> list:
     return [value]
 
 
-def _fields(st: dict) -> tuple[tuple[str, ...], bool, list[str], bool]:
+class _Acts:
+    """A statement's Action (or NotAction) patterns as written, with its per-action answers: one
+    object per list content (see :func:`_fields`), so the same Action list recurring across
+    documents is matched against each action once."""
+
+    __slots__ = ("patterns", "answers")
+
+    def __init__(self, patterns: tuple[str, ...]):
+        self.patterns = patterns
+        self.answers: dict[str, bool] = {}
+
+
+_ACTS: dict[tuple[str, ...], _Acts] = {}
+
+
+def _fields(st: dict) -> tuple[_Acts, bool, list[str], bool]:
     """(action patterns, is NotAction, resource patterns, is NotResource) of a statement."""
     not_act = "NotAction" in st
-    acts = tuple(str(a) for a in _as_list(st["NotAction"] if not_act else st.get("Action")))
+    patterns = tuple(str(a) for a in _as_list(st["NotAction"] if not_act else st.get("Action")))
+    acts = _ACTS.get(patterns)
+    if acts is None:
+        if len(_ACTS) > 200_000:
+            _ACTS.clear()  # objects already handed out keep working; new lists start afresh
+        acts = _ACTS[patterns] = _Acts(patterns)
     not_res = "NotResource" in st
     res = [str(r) for r in _as_list(st["NotResource"] if not_res else st.get("Resource"))]
     return acts, not_act, res, not_res
 
 
-_ACTION_HITS: dict[tuple[tuple[str, ...], str], bool] = {}
-
-
-def _acts_match(acts: tuple[str, ...], action: str) -> bool:
-    """Does one of a statement's action patterns match ``action`` (case-insensitive)? Cached by
-    the patterns' text: the same Action lists recur across documents."""
-    key = (acts, action)
-    hit = _ACTION_HITS.get(key)
+def _acts_match(acts: _Acts, action: str) -> bool:
+    """Does one of a statement's action patterns match ``action`` (case-insensitive)? Cached on
+    the shared :class:`_Acts` object."""
+    hit = acts.answers.get(action)
     if hit is None:
-        if len(_ACTION_HITS) > 1_000_000:
-            _ACTION_HITS.clear()
-        hit = _ACTION_HITS[key] = any(match_wildcard(a, action, case_sensitive=False) for a in acts)
+        hit = acts.answers[action] = any(match_wildcard(a, action, case_sensitive=False) for a in acts.patterns)
     return hit
 
 
