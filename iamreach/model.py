@@ -219,7 +219,8 @@ EDGE_ATTRIBUTES: dict[str, str] = {
     "actions": "tuple of IAM actions that make the edge (empty for network / structural edges)",
     "ports": "tuple of 'proto/from-to' strings that make a can_connect edge",
     "method": "privilege-escalation method id (escalates_to edges), else None",
-    "reason": "one-line human explanation",
+    "reason": ("one-line human explanation; read beside the edge's source, which access and escalation "
+               "reasons do not repeat (e.g. 'reads s3_bucket b (s3:GetObject)')"),
     "evidence": "tuple of evidence dicts: {type, ref, detail} (policy ARN + Sid/index, SG rule id, route, attribute)",
 }
 

@@ -149,6 +149,7 @@ class _Builder:
         self.config = config
         self.G = nx.MultiDiGraph()
         self.policy_cache: dict[tuple[str, int], Any] = {}
+        self._snapshot_policies: dict[str, Any] = {}
         self.managed = {p.arn: p for p in inv.policies}
         self.principals = {p.arn: p for p in inv.principals}
         self.resources = {r.arn: r for r in inv.resources}
@@ -668,14 +669,24 @@ class _Builder:
         return self.parse(r.policy, f"{r.arn} resource policy", kind="resource")
 
     def _snapshot_policy(self, r: Resource):
+        """The snapshot's sharing attribute as the resource policy it amounts to, parsed once per
+        snapshot (the document is made here, so :meth:`parse`, keyed by the document's identity,
+        would parse it again on every call)."""
+        hit = self._snapshot_policies.get(r.arn, _OWN)
+        if hit is not _OWN:
+            return hit
         shared = r.attributes.get("shared_accounts") or []
         if not shared:
-            return None
-        principals = "*" if "all" in shared else {"AWS": [f"arn:aws:iam::{a}:root" for a in sorted(shared)]}
-        actions = [a for a, _ in ACCESS[r.kind]["reads"]]
-        doc = {"Version": "2012-10-17", "Statement": [{"Sid": "SharedSnapshotAttribute", "Effect": "Allow",
-                                                       "Principal": principals, "Action": actions, "Resource": "*"}]}
-        return self.parse(doc, f"{r.arn} shared-snapshot attribute", kind="resource")
+            hit = None
+        else:
+            principals = "*" if "all" in shared else {"AWS": [f"arn:aws:iam::{a}:root" for a in sorted(shared)]}
+            actions = [a for a, _ in ACCESS[r.kind]["reads"]]
+            doc = {"Version": "2012-10-17", "Statement": [{"Sid": "SharedSnapshotAttribute", "Effect": "Allow",
+                                                           "Principal": principals, "Action": actions,
+                                                           "Resource": "*"}]}
+            hit = self.parse(doc, f"{r.arn} shared-snapshot attribute", kind="resource")
+        self._snapshot_policies[r.arn] = hit
+        return hit
 
     def _index_resource_policies(self) -> None:
         for r in self.inv.resources:
@@ -953,11 +964,28 @@ class _Builder:
             self.G.add_node(node, kind=NodeKind.SUMMARY.value, account=account, region=None,
                             name=f"{len(members)} {member_kind} of {account} ({descr})", tags={}, labels=(),
                             vpc=None, subnets=(), record=None, members=tuple(members), member_kind=member_kind)
-            ev = (self.ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),)
-            for m in members:
-                self.add_edge(node, m, EdgeKind.INCLUDES, reason=f"one of the {member_kind} of {account} ({descr})",
-                              evidence=ev)
+            ev = self.shared((self.ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),))
+            self._includes(node, members, f"one of the {member_kind} of {account} ({descr})", ev)
         return node
+
+    def _includes(self, node: str, members: list[str], reason: str, evidence: tuple) -> None:
+        """``node -includes-> m`` for each of ``members`` (nodes of the graph; ``node`` is new).
+
+        The edges' attributes are equal, so they are one dict, shared by every edge of the summary
+        (networkx would make one per edge: a sixth of a build's graph memory went to these copies).
+        Edges are read, never changed, after the build (docs/architecture.md, "Shared attribute
+        values")."""
+        G = self.G
+        self.add_edge(node, members[0], EdgeKind.INCLUDES, reason=reason, evidence=evidence, shared=True)
+        (key, attrs), = G._succ[node][members[0]].items()
+        succ, pred = G._succ[node], G._pred
+        for m in members[1:]:
+            if m not in pred:  # not a node (never for resources and principals of the inventory)
+                self.add_edge(node, m, EdgeKind.INCLUDES, reason=reason, evidence=evidence, shared=True)
+                continue
+            keydict = {key: attrs}
+            succ[m] = keydict
+            pred[m][node] = keydict
 
     def uniform_over(self, actor: Actor, action: str, resources: list[str], account: str) -> bool:
         """Do ``actor``'s policies match ``action`` on every one of ``resources`` in the same way?
@@ -1259,9 +1287,12 @@ class _Builder:
             what = f"every one of {len(members)} alike {r.kind} of {r.account}"
             evidence.append(self.shared((self.ev("summary", target, f"decided once, on {r.arn}, for {len(members)} "
                                                  "resources that no policy tells apart"),)))
+        # The reason leaves out the edge's source (every reader shows it beside the reason): one
+        # string per target, edge kind and actions, shared by the edges of every actor of the account.
+        reason = f"{edge_kind.value} {what} ({', '.join(allowed or conditional)})"
         self.add_edge(actor.node, target, edge_kind, decision=decision,
                       conditions=self.shared([x for p in conds for x in p], True), actions=allowed or conditional,
-                      reason=f"{actor.node} {edge_kind.value} {what} ({', '.join(allowed or conditional)})",
+                      reason=self._interned.setdefault(reason, reason),
                       evidence=self.shared([x for p in evidence for x in p], True), shared=True)
 
     def _gate_memo(self, actor, r, memo):

@@ -44,15 +44,26 @@ def _pair_fix(cut: list, paths: list[Path]) -> tuple[str, dict | None]:
         extra = f" ({len(cut)} edge(s) in the smallest cut)" if len(cut) > 1 else ""
         return f"{edge_fix(u, v, data)}: this edge is in the smallest cut that breaks every path{extra}", {
             "type": "min_cut", "ref": f"{u} -> {v}", "sid": None, "index": None,
-            "detail": f"{data.get('kind')}: {data.get('reason', '')}".strip()}
+            "detail": _detail(data.get("kind"), data.get("reason"))}
     for h in paths[0].hops if paths else ():
         if any(e.get("type") in _ACTIONABLE for e in h.evidence):
             data = {"kind": h.kind, "actions": h.actions, "evidence": h.evidence, "reason": h.reason}
             return f"{edge_fix(h.source, h.target, data)} (a hop of the shortest path)", {
                 "type": "path_hop", "ref": f"{h.source} -> {h.target}", "sid": None, "index": None,
-                "detail": f"{h.kind}: {h.reason}".strip()}
+                "detail": _detail(h.kind, h.reason)}
     return "Remove one of the hops of the path (see the path's evidence)", None
 
+
+def _detail(kind: object, reason: object) -> str:
+    """An edge's kind and reason in one line (the reason alone when it starts with the kind).
+
+    >>> _detail("reads", "reads s3_bucket b (s3:GetObject)"), _detail("runs_as", "lambda f runs as r")
+    ('reads s3_bucket b (s3:GetObject)', 'runs_as: lambda f runs as r')
+    """
+    reason = str(reason or "")
+    if reason.startswith(f"{kind} "):
+        return reason
+    return f"{kind}: {reason}".strip()
 
 @check(
     id="IAMR-001",

@@ -1,0 +1,78 @@
+"""Edges of a built graph share what is equal between them, and that sharing changes no edge.
+
+A summary's ``includes`` edges carry equal attributes, so they are one attribute dict; access and
+escalation reasons name the target, the edge kind and the actions but not the source (every reader
+shows the source beside the reason), so one string stands for the edges of every actor of an
+account. The graph must read exactly as if networkx had made one dict per edge.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import networkx as nx
+import pytest
+
+from iamreach.graph.builder import build_graph
+from iamreach.model import is_summary
+
+pytestmark = pytest.mark.xdist_group("summaries")
+
+
+@pytest.fixture(scope="module")
+def G(gen):
+    org = gen.generate(gen.SizeSpec("custom", accounts=3, principals=200, resources=400), seed=5)
+    return build_graph(org)
+
+
+def test_includes_edges_of_a_summary_share_one_attribute_dict(G):
+    summaries = [n for n in G if is_summary(n)]
+    assert summaries, "the generated org has summaries"
+    for node in summaries:
+        members = G.nodes[node]["members"]
+        assert set(G.successors(node)) == set(members)
+        dicts = {id(d) for _, _, d in G.out_edges(node, data=True)}
+        assert len(dicts) == 1
+        for m in members:
+            (key, data), = G[node][m].items()
+            assert key == "includes:" and data["kind"] == "includes" and data["decision"] == "allowed"
+            assert G._pred[m][node] is G._succ[node][m]  # one keydict per edge, as networkx keeps it
+            assert G.has_edge(node, m, key="includes:")
+    assert G.number_of_edges() == sum(len(kd) for nbrs in G._succ.values() for kd in nbrs.values())
+
+
+def test_shared_dicts_read_like_per_edge_dicts(G):
+    # copies made by networkx (one dict per edge) give the same edges, and so does the reverse
+    copy = nx.MultiDiGraph()
+    copy.add_nodes_from(G)
+    copy.add_edges_from(G.edges(keys=True, data=True))
+    again = G.copy()
+    back = G.reverse(copy=False)
+    edges = sorted((u, v, k, tuple(sorted(d.items(), key=lambda kv: kv[0])))
+                   for u, v, k, d in G.edges(keys=True, data=True))
+    for other in (copy, again):
+        assert sorted((u, v, k, tuple(sorted(d.items(), key=lambda kv: kv[0])))
+                      for u, v, k, d in other.edges(keys=True, data=True)) == edges
+        assert other.number_of_edges() == G.number_of_edges()
+        assert sorted(other.in_degree()) == sorted(G.in_degree())
+    assert sorted((v, u, k) for u, v, k in back.edges(keys=True)) == sorted(G.edges(keys=True))
+
+
+def test_access_reasons_name_kind_target_and_actions_not_the_source(G):
+    by_text: dict[str, set[int]] = defaultdict(set)
+    sources: dict[str, set[str]] = defaultdict(set)
+    seen = 0
+    for u, _v, d in G.edges(data=True):
+        if d["kind"] not in ("reads", "writes", "administers", "decrypts"):
+            continue
+        seen += 1
+        reason = d["reason"]
+        assert reason.startswith(f"{d['kind']} "), reason
+        assert u not in reason
+        assert reason.endswith(f"({', '.join(d['actions'])})")
+        by_text[reason].add(id(reason))
+        sources[reason].add(u)
+    assert seen > 100
+    # edges of several actors to one target share the reason text (and, within an account, the object)
+    assert any(len(s) > 1 for s in sources.values())
+    assert sum(len(ids) for ids in by_text.values()) < seen
