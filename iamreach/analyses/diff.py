@@ -603,12 +603,37 @@ def _fork_side(inv, cfg, opts: dict):
     return receive
 
 
+def _sides_updated(before, after, changed: frozenset[str], cfg, opts: dict, timings: dict) -> tuple[_Side, _Side]:
+    """Both sides when only identity policies changed: the *before* graph is built and summarized,
+    then updated in place into the *after* graph (:func:`iamreach.graph.incremental.update_graph`)
+    and summarized again; one graph in memory, one build of work."""
+    from iamreach.graph.builder import build_graph
+    from iamreach.graph.incremental import can_update, update_graph
+
+    G = build_graph(before, cfg)
+    side_b = _summarize(G, cfg, **opts)
+    t0 = time.perf_counter()
+    if can_update(G):
+        G = update_graph(G, after, changed, cfg)
+        timings.update(updated=True, changed_principals=len(changed))
+    else:  # a document of the before side did not parse: a full build is the exact answer
+        del G
+        G = build_graph(after, cfg)
+    timings["update_s"] = round(time.perf_counter() - t0, 3)
+    return side_b, _summarize(G, cfg, **opts)
+
+
 def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: str = "high",
-                   max_hops: int = 8, max_paths: int = 200, parallel: bool = True) -> DiffResult:
+                   max_hops: int = 8, max_paths: int = 200, parallel: bool = True,
+                   incremental: bool = True) -> DiffResult:
     """Build the graphs of two inventories and diff them (see :func:`diff_graphs`).
 
     What did not change is not redone: identical inventories (same content hash) are built and
-    analysed once. Otherwise the *before* side is built and summarized in a forked process while
+    analysed once. When only identity policies differ (:func:`iamreach.graph.incremental.identity_changes`:
+    inline policies, managed-policy documents and attachments, boundaries), the *before* graph is
+    built once and updated in place into the *after* graph: only the edges the changed
+    principals' own policies decide are decided again (``incremental=False`` or
+    ``IAMREACH_DIFF_INCREMENTAL=0`` turns that off). Otherwise the *before* side is built and summarized in a forked process while
     this one does the *after* side (``parallel=False`` or ``IAMREACH_DIFF_PARALLEL=0`` turns that
     off; platforms without ``fork``, single cores and machines without three times this process's
     memory available run the sides one after the other), so on two cores a diff
@@ -624,9 +649,16 @@ def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: 
     opts = {"checks": checks, "max_hops": max_hops, "max_paths": max_paths}
     t0 = time.perf_counter()
     same = content_hash(before.to_dict()) == content_hash(after.to_dict())
-    timings: dict[str, Any] = {"reused_graph": same, "parallel": False}
+    timings: dict[str, Any] = {"reused_graph": same, "parallel": False, "updated": False}
+    changed = None
+    if not same and incremental and os.environ.get("IAMREACH_DIFF_INCREMENTAL", "1") != "0":
+        from iamreach.graph.incremental import identity_changes
+
+        changed = identity_changes(before, after)
     if same:
         side_a = side_b = _side_of(after, cfg, opts)
+    elif changed is not None:
+        side_b, side_a = _sides_updated(before, after, changed, cfg, opts, timings)
     else:
         receive = _fork_side(before, cfg, opts) if parallel else None
         side_a = _side_of(after, cfg, opts)

@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from array import array
@@ -57,6 +58,7 @@ from iamreach.model import (
     NodeKind,
     account_node,
     account_principals_node,
+    is_summary,
     service_node,
     summary_node,
 )
@@ -69,6 +71,10 @@ _ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Sid": "AccountAdministrat
                                                       "Action": "*", "Resource": "*"}]}
 _SELF = b"\x00SELF\x00"  # a resource's own ARN in a policy template
 _OWN = object()  # "the resource's own policy, looked up when first needed"
+_NO_EDGES: set[str] = set()
+#: edges an actor's own policies decide: what :meth:`_Builder.update` decides again for a changed actor
+_DECIDED_KINDS = frozenset({EdgeKind.CAN_ASSUME.value, EdgeKind.ESCALATES_TO.value,
+                            *(ek for edges in ACCESS.values() for ek in edges)})  # _assume_candidates: every candidate, and no service / federated edges
 _NO_GATE = object()  # "the KMS gate was not worked out in advance"
 class _SurelyDenied:
     """What the engine would answer where :meth:`_Builder._surely_denied` holds (only the
@@ -241,15 +247,7 @@ class _Builder:
     # ------------------------------------------------------------------ build
     def build(self) -> nx.MultiDiGraph:
         G = self.G
-        G.graph["inventory"] = self.inv
-        G.graph["config"] = self.config
-        G.graph["gaps"] = [g.to_dict() for g in self.inv.gaps]
-        G.graph["accounts"] = self._account_info()
-        self._org_raw_docs: dict[str, dict[str, tuple]] = {}
-        self._level_allows: dict[str, dict[str, tuple]] = {}
-        self._may_cache: dict[tuple, bool] = {}
-        self._scp_levels = self._org_levels("SCP")
-        self._rcp_levels = self._org_levels("RCP")
+        self._start()
         self._add_nodes()
         self._apply_labels()
         self._structural_edges()
@@ -266,6 +264,65 @@ class _Builder:
         G.graph["authorizer"] = self
         self._drop_build_caches()  # build-time only; the graph keeps the builder for can / who-can
         return G
+
+    def _start(self) -> None:
+        """The graph's attributes and the organization's policy levels, first of a build or update."""
+        G = self.G
+        G.graph["inventory"] = self.inv
+        G.graph["config"] = self.config
+        G.graph["gaps"] = [g.to_dict() for g in self.inv.gaps]
+        G.graph["accounts"] = self._account_info()
+        self._org_raw_docs: dict[str, dict[str, tuple]] = {}
+        self._level_allows: dict[str, dict[str, tuple]] = {}
+        self._may_cache: dict[tuple, bool] = {}
+        self._scp_levels = self._org_levels("SCP")
+        self._rcp_levels = self._org_levels("RCP")
+
+    # ------------------------------------------------------------------ update
+    def update(self, G: nx.MultiDiGraph, changed: Iterable[str]) -> nx.MultiDiGraph:
+        """Turn ``G``, the graph of an inventory that differs from this builder's only in the
+        identity policies of the principals ``changed`` (:func:`iamreach.graph.incremental.identity_changes`),
+        into the graph of this inventory, in place: the edges those principals' policies decide
+        (``can_assume``, data access, ``escalates_to`` from them) are dropped and decided again;
+        every other edge and node stays, records now point at this inventory. The result has the
+        edges and nodes a full build gives (``tests/test_incremental.py``)."""
+        self.G = G
+        self._start()
+        self._rebind_records()
+        self._make_actors()
+        self._index_resource_policies()
+        self._resource_summaries()
+        changed = set(changed)
+        actors = [a for a in self.actors.values() if a.arn in changed and a.kind in ("user", "role")]
+        nodes = {a.node for a in actors}
+        for node in nodes:
+            for v, keyed in list(G._succ[node].items()):
+                for k, d in list(keyed.items()):
+                    if d.get("kind") in _DECIDED_KINDS:
+                        G.remove_edge(node, v, k)
+        self._assume_edges(only=nodes)
+        self._access_edges(actors)
+        from iamreach.graph import escalation
+
+        escalation.add_escalation_edges(self, ESCALATION_METHODS, actors=actors)
+        # a full build makes a summary only with an edge to it: one nobody reaches now goes
+        G.remove_nodes_from([n for n in G if is_summary(n) and not G._pred[n]])
+        G.graph["stats"] = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
+                            "evaluations": self.evaluations, "updated_principals": len(actors)}
+        G.graph["authorizer"] = self
+        self._drop_build_caches()
+        return G
+
+    def _rebind_records(self) -> None:
+        """Point the ``record`` of every inventory node at this inventory's object."""
+        nodes = self.G._node
+        for acc, rec in self.accounts.items():
+            if account_node(acc) in nodes:
+                nodes[account_node(acc)]["record"] = rec
+        for group in (self.inv.principals, self.inv.instance_profiles, self.inv.resources):
+            for rec in group:
+                if rec.arn in nodes:
+                    nodes[rec.arn]["record"] = rec
 
     # ------------------------------------------------------------------ single requests
     def _owning_resource(self, resource: str) -> Resource | None:
@@ -697,7 +754,9 @@ class _Builder:
                     self.rp_index.add(r.arn, r.kind, r.policy, keys)
 
     # ------------------------------------------------------------------ can_assume
-    def _assume_edges(self) -> None:
+    def _assume_edges(self, only: set[str] | None = None) -> None:
+        """``can_assume`` edges: from every actor a trust policy may let in (``only``: from these
+        actor nodes alone, and no edges from the service and federated principals a trust names)."""
         by_account: dict[str, list[Actor]] = defaultdict(list)
         for a in self.actors.values():
             by_account[a.account].append(a)
@@ -711,17 +770,21 @@ class _Builder:
             pools[(role.account, template)].append(role)
         for (account, template), roles in sorted(pools.items()):
             if len(roles) >= self.summary_min:
-                self._assume_pool(account, template, roles, by_account)
+                self._assume_pool(account, template, roles, by_account, only)
             else:
                 for role in roles:
                     trust = self.parse(role.trust_policy, f"{role.arn} trust policy", kind="trust")
                     if trust is not None:
-                        for actor in self._assume_candidates(role, by_account).values():
+                        for actor in self._assume_candidates(role, by_account, only).values():
                             self._assume_edge(actor, role, trust)
 
-    def _assume_candidates(self, role: Principal, by_account) -> dict[str, Actor]:
-        """The actors a role's trust policy could let in (and the service / federated nodes it trusts)."""
+    def _assume_candidates(self, role: Principal, by_account, only: set[str] | None = None) -> dict[str, Actor]:
+        """The actors a role's trust policy could let in (and the service / federated nodes it trusts;
+        with ``only``, the candidates among those actor nodes, and no service / federated edges)."""
+        if only is not None and only is not _NO_EDGES:
+            return {k: a for k, a in self._assume_candidates(role, by_account, _NO_EDGES).items() if k in only}
         G = self.G
+        structural = only is not _NO_EDGES
         candidates: dict[str, Actor] = {}
         for key in principal_keys_of_policy(role.trust_policy):
             if key == "*":
@@ -732,6 +795,8 @@ class _Builder:
                 for a in by_account.get(key[8:], ()):
                     if a.allows.may_allow("sts:AssumeRole"):
                         candidates[a.node] = a
+            elif not structural:
+                continue
             elif key.startswith("service:"):
                 svc = key[8:]
                 node = service_node(svc)
@@ -770,6 +835,8 @@ class _Builder:
                           resource_policy=trust, resource_tags=role.tags)
         if res.decision == Decision.DENIED:
             return
+        if callable(target):  # a summary made only when an edge goes to it (no summary without one)
+            target = target()
         ev = [self.ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
         if target is not None:
             ev.append(self.ev("summary", target, f"decided once, on {role.arn}, for {what}"))
@@ -777,14 +844,15 @@ class _Builder:
                       conditions=self.conditions_of(res), actions=["sts:AssumeRole"],
                       reason=f"{actor.node} can assume {what or role.name}", evidence=ev)
 
-    def _assume_pool(self, account: str, template: bytes, roles: list[Principal], by_account) -> None:
+    def _assume_pool(self, account: str, template: bytes, roles: list[Principal], by_account,
+                     only: set[str] | None = None) -> None:
         """Roles of one account whose trust policies are one template: an actor the identity side
         treats alike on all of them gets one edge to their summary."""
         trusts = {r.arn: self.parse(r.trust_policy, f"{r.arn} trust policy", kind="trust") for r in roles}
         roles = [r for r in roles if trusts[r.arn] is not None]
         candidates: dict[str, Actor] = {}
         for role in roles:  # every member trusts the same principals: one candidate set (and service edges)
-            candidates = self._assume_candidates(role, by_account)
+            candidates = self._assume_candidates(role, by_account, only)
         if not roles:
             return
         policy_tags = resource_tag_keys(roles[0].trust_policy)
@@ -795,7 +863,7 @@ class _Builder:
                 continue
             if self.set_uniform(actor, [("sts:AssumeRole", "{arn}")], roles, account, policy_tags):
                 rep = next(r for r in roles if r.arn != actor.arn)
-                target = self.summary(account, "role", descr, [r.arn for r in roles])
+                target = functools.partial(self.summary, account, "role", descr, [r.arn for r in roles])
                 self._assume_edge(actor, rep, trusts[rep.arn], target=target, what=what)
             else:
                 for role in roles:
@@ -1029,10 +1097,11 @@ class _Builder:
         return True
 
     # ------------------------------------------------------------------ data access
-    def _access_edges(self) -> None:
+    def _access_edges(self, actors: Iterable[Actor] | None = None) -> None:
+        """Data-access edges of ``actors`` (default: every actor)."""
         self._kms_keys = {r.arn: r for r in self.inv.resources if r.kind == "kms_key"}
         self._kms_by_id = {r.id: r for r in self._kms_keys.values() if r.id}
-        for actor in self._actors_by_account():
+        for actor in self._actors_by_account(actors):
             memo: dict = {}
             keys = (actor.arn, f"account:{actor.account}", "*")
             for kind, edges in ACCESS.items():

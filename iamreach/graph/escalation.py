@@ -344,16 +344,18 @@ def _possible(builder, actor, m) -> bool:
     return all(builder.actor_may(actor, a) for a in needed)
 
 
-def add_escalation_edges(builder, methods) -> None:
-    """Add ``escalates_to`` edges for every actor and every method in ``methods``."""
+def add_escalation_edges(builder, methods, actors=None) -> None:
+    """Add ``escalates_to`` edges for every actor and every method in ``methods`` (``actors``: for
+    these users and roles alone, and none for the account administrators)."""
     esc = _Escalation(builder)
     by_cat = defaultdict(list)
     for m in methods:
         by_cat[m.category].append(m)
-    actors = [a for a in builder.actors.values() if a.kind in ("user", "role")]
-    for admin in (a for a in builder.actors.values() if a.kind == "admin"):
-        for m in by_cat["principal"]:
-            esc.principal(admin, m)
+    if actors is None:
+        actors = [a for a in builder.actors.values() if a.kind in ("user", "role")]
+        for admin in (a for a in builder.actors.values() if a.kind == "admin"):
+            for m in by_cat["principal"]:
+                esc.principal(admin, m)
     for actor in builder._actors_by_account(actors):
         for cat, run in (("passrole", esc.passrole), ("workload", esc.workload), ("self", esc.self_methods),
                          ("principal", esc.principal)):
