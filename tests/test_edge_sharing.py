@@ -63,6 +63,9 @@ def test_access_reasons_name_kind_target_and_actions_not_the_source(G):
     sources: dict[str, set[str]] = defaultdict(set)
     seen = 0
     for u, _v, d in G.edges(data=True):
+        if d["kind"] in ("can_assume", "escalates_to") and u.startswith("arn:aws:iam::"):
+            assert u not in d["reason"], d["reason"]
+            assert d["kind"] != "can_assume" or d["reason"].startswith("can_assume ")
         if d["kind"] not in ("reads", "writes", "administers", "decrypts"):
             continue
         seen += 1

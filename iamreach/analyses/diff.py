@@ -648,13 +648,15 @@ def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: 
     cfg = config or Config.default()
     opts = {"checks": checks, "max_hops": max_hops, "max_paths": max_paths}
     t0 = time.perf_counter()
-    same = content_hash(before.to_dict()) == content_hash(after.to_dict())
+    dicts = before.to_dict(), after.to_dict()
+    same = content_hash(dicts[0]) == content_hash(dicts[1])
     timings: dict[str, Any] = {"reused_graph": same, "parallel": False, "updated": False}
     changed = None
     if not same and incremental and os.environ.get("IAMREACH_DIFF_INCREMENTAL", "1") != "0":
         from iamreach.graph.incremental import identity_changes
 
-        changed = identity_changes(before, after)
+        changed = identity_changes(before, after, dicts=dicts)
+    del dicts
     if same:
         side_a = side_b = _side_of(after, cfg, opts)
     elif changed is not None:

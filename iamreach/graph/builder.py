@@ -840,9 +840,10 @@ class _Builder:
         ev = [self.ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
         if target is not None:
             ev.append(self.ev("summary", target, f"decided once, on {role.arn}, for {what}"))
+        reason = f"can_assume {what or role.name}"  # without the source, as for data access
         self.add_edge(actor.node, target or role.arn, EdgeKind.CAN_ASSUME, decision=res.decision.value,
                       conditions=self.conditions_of(res), actions=["sts:AssumeRole"],
-                      reason=f"{actor.node} can assume {what or role.name}", evidence=ev)
+                      reason=self._interned.setdefault(reason, reason), evidence=ev)
 
     def _assume_pool(self, account: str, template: bytes, roles: list[Principal], by_account,
                      only: set[str] | None = None) -> None:

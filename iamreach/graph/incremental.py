@@ -37,7 +37,8 @@ __all__ = ["can_update", "identity_changes", "update_graph"]
 _IDENTITY_FIELDS = frozenset({"inline_policies", "managed_policy_arns", "permissions_boundary_arn"})
 
 
-def identity_changes(before: Inventory, after: Inventory) -> frozenset[str] | None:
+def identity_changes(before: Inventory, after: Inventory, *,
+                     dicts: tuple[dict, dict] | None = None) -> frozenset[str] | None:
     """The users and roles whose identity policies differ between ``before`` and ``after``, when
     that is the whole difference for the graph; ``None`` when anything else differs (then only a
     full build is exact).
@@ -47,11 +48,12 @@ def identity_changes(before: Inventory, after: Inventory) -> frozenset[str] | No
     managed policies they attach. Everything else must be equal: accounts, organization, SCPs and
     RCPs, resources, instance profiles, collection gaps, every other field of every principal (tags,
     trust policies, group memberships), the set of managed policies, and the tag keys policies
-    mention (they decide which condition keys are known, for every principal).
+    mention (they decide which condition keys are known, for every principal). ``dicts``: the two
+    inventories' ``to_dict()``, when the caller has them already.
     """
     from iamreach.graph.builder import _referenced_tag_keys
 
-    b, a = before.to_dict(), after.to_dict()
+    b, a = dicts if dicts is not None else (before.to_dict(), after.to_dict())
     for key in a.keys() | b.keys():
         if key not in ("principals", "policies", "meta") and a.get(key) != b.get(key):
             return None
