@@ -163,3 +163,30 @@ def test_diff_falls_back_to_a_build_when_the_graph_cannot_be_updated(gen, org, m
     a, b = d.to_dict(), full.to_dict()
     a.pop("timings", None), b.pop("timings", None)
     assert a == b
+
+
+def test_diff_summarizes_the_before_graph_in_a_forked_child_while_updating(gen, org, monkeypatch):
+    import os
+
+    import iamreach.analyses.diff as diff_mod
+
+    after = copy.deepcopy(org)
+    gen.mutate(after, 5, 9)
+    full = diff_snapshots(org, after, parallel=False, incremental=False)
+    both = diff_snapshots(org, after)
+    assert both.timings["updated"] and both.timings["parallel"] == ((os.cpu_count() or 1) >= 2)
+
+    parent, real = os.getpid(), diff_mod._summarize
+
+    def flaky(G, cfg, **opts):  # the child dies: the before side is built again in this process
+        if os.getpid() != parent:
+            raise RuntimeError("simulated crash in the forked process")
+        return real(G, cfg, **opts)
+
+    monkeypatch.setattr(diff_mod, "_summarize", flaky)
+    fallback = diff_snapshots(org, after)
+    assert fallback.timings["updated"] and fallback.timings["parallel"] is False
+    for d in (both, fallback):
+        a, b = d.to_dict(), full.to_dict()
+        a.pop("timings", None), b.pop("timings", None)
+        assert a == b

@@ -564,6 +564,12 @@ def _memory_allows_fork() -> bool:
 
 def _fork_side(inv, cfg, opts: dict):
     """Start summarizing ``inv`` in a forked child; return a receiver, or None when forking is not possible."""
+    return _fork(lambda: _side_of(inv, cfg, opts))
+
+
+def _fork(work):
+    """Run ``work()`` (which returns a :class:`_Side`) in a forked child; return a receiver, or None
+    when forking is not possible."""
     if os.environ.get("IAMREACH_DIFF_PARALLEL", "1") == "0" or (os.cpu_count() or 1) < 2:
         return None
     if not _memory_allows_fork():
@@ -576,7 +582,7 @@ def _fork_side(inv, cfg, opts: dict):
 
     def child() -> None:
         try:
-            send.send(("ok", _side_of(inv, cfg, opts)))
+            send.send(("ok", work()))
         except BaseException as exc:  # report any failure to the parent, which recomputes in-process
             send.send(("error", f"{type(exc).__name__}: {exc}"))
         finally:
@@ -603,24 +609,35 @@ def _fork_side(inv, cfg, opts: dict):
     return receive
 
 
-def _sides_updated(before, after, changed: frozenset[str], cfg, opts: dict, timings: dict) -> tuple[_Side, _Side]:
+def _sides_updated(before, after, changed: frozenset[str], cfg, opts: dict, timings: dict,
+                   parallel: bool = True) -> tuple[_Side, _Side]:
     """Both sides when only identity policies changed: the *before* graph is built and summarized,
     then updated in place into the *after* graph (:func:`iamreach.graph.incremental.update_graph`)
-    and summarized again; one graph in memory, one build of work."""
+    and summarized again; one build of work. With ``parallel`` and room for it, a forked child
+    summarizes the *before* graph (its copy) while this process updates and summarizes."""
     from iamreach.graph.builder import build_graph
     from iamreach.graph.incremental import can_update, update_graph
 
-    G = build_graph(before, cfg)
-    side_b = _summarize(G, cfg, **opts)
     t0 = time.perf_counter()
+    G = build_graph(before, cfg)
+    receive = _fork(lambda: _summarize(G, cfg, **opts)) if parallel else None
+    side_b = _summarize(G, cfg, **opts) if receive is None else None
+    t1 = time.perf_counter()
     if can_update(G):
         G = update_graph(G, after, changed, cfg)
         timings.update(updated=True, changed_principals=len(changed))
     else:  # a document of the before side did not parse: a full build is the exact answer
         del G
         G = build_graph(after, cfg)
-    timings["update_s"] = round(time.perf_counter() - t0, 3)
-    return side_b, _summarize(G, cfg, **opts)
+    timings["update_s"] = round(time.perf_counter() - t1, 3)
+    side_a = _summarize(G, cfg, **opts)
+    if receive is not None:
+        side_b = receive(max(60.0, 4 * (time.perf_counter() - t0)))
+        timings["parallel"] = side_b is not None
+        if side_b is None:  # the child failed, and this process's before graph is now the after graph
+            del G
+            side_b = _side_of(before, cfg, opts)
+    return side_b, side_a
 
 
 def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: str = "high",
@@ -660,7 +677,7 @@ def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: 
     if same:
         side_a = side_b = _side_of(after, cfg, opts)
     elif changed is not None:
-        side_b, side_a = _sides_updated(before, after, changed, cfg, opts, timings)
+        side_b, side_a = _sides_updated(before, after, changed, cfg, opts, timings, parallel)
     else:
         receive = _fork_side(before, cfg, opts) if parallel else None
         side_a = _side_of(after, cfg, opts)
