@@ -44,6 +44,26 @@ def test_next_bulk_block_collects_what_an_earlier_one_froze():
         assert gc.get_freeze_count() == 0
 
 
+def test_a_block_that_keeps_what_is_frozen_neither_unfreezes_nor_collects(monkeypatch):
+    """``unfreeze=False`` (the update of a built graph): what earlier blocks froze stays frozen and
+    no collection walks it; what the block leaves is frozen on resume as usual."""
+    with paused_gc():
+        keep = [[i] for i in range(BULK + 1)]
+    frozen = gc.get_freeze_count()
+    assert frozen > BULK
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *a: collections.append(a) or 0)
+    with paused_gc(unfreeze=False):
+        assert gc.get_freeze_count() == frozen
+        more = [[i] for i in range(BULK + 1)]
+    assert collections == []
+    assert gc.get_freeze_count() >= frozen + BULK
+    monkeypatch.undo()
+    with paused_gc():  # the next ordinary bulk block unfreezes and collects all of it
+        assert gc.get_freeze_count() == 0
+    assert len(keep) == len(more) == BULK + 1
+
+
 def test_small_block_only_resumes_and_nested_blocks_keep_it_off():
     with paused_gc():
         with paused_gc():

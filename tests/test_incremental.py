@@ -55,6 +55,14 @@ def test_mutated_policies_update_to_the_full_build(gen, org, percent, seed):
     assert updated is G
     _assert_same_graph(updated, full)
     assert updated.graph["stats"]["updated_principals"] == len(changed)
+    # the graph's authorizer (can / who-can) answers for the new inventory, changed or not
+    buckets = [r.arn for r in after.resources if r.kind == "s3_bucket"][:3]
+    some = sorted(changed)[:3] + [p.arn for p in after.principals if p.kind == "role" and p.arn not in changed][:2]
+    for principal in some:
+        for bucket in buckets:
+            got = updated.graph["authorizer"].can(principal, "s3:GetObject", f"{bucket}/k")
+            want = full.graph["authorizer"].can(principal, "s3:GetObject", f"{bucket}/k")
+            assert (got.decision, got.conditions) == (want.decision, want.conditions)
 
 
 def test_attachments_boundaries_and_group_policies(org):

@@ -289,10 +289,12 @@ class _Builder:
         self.G = G
         self._start()
         self._rebind_records()
-        self._make_actors()
+        changed = set(changed)
+        previous = G.graph.get("authorizer")
+        self._make_actors({a: actor for a, actor in previous.actors.items() if a not in changed}
+                          if isinstance(previous, _Builder) else None)
         self._index_resource_policies()
         self._resource_summaries()
-        changed = set(changed)
         actors = [a for a in self.actors.values() if a.arn in changed and a.kind in ("user", "role")]
         nodes = {a.node for a in actors}
         for node in nodes:
@@ -594,9 +596,15 @@ class _Builder:
             ctx["aws:PrincipalType"] = "Account"
         return ctx
 
-    def _make_actors(self) -> None:
+    def _make_actors(self, reuse: dict[str, Actor] | None = None) -> None:
+        """An actor per user and role, and one administrator per account. ``reuse``: actors of an
+        earlier build to keep as they are (:meth:`update`: the principals whose policies did not
+        change; their documents, tags and SCPs are equal, so their actors are too)."""
         for p in self.inv.principals:
             if p.kind not in ("user", "role"):
+                continue
+            if reuse is not None and p.arn in reuse:
+                self.actors[p.arn] = reuse[p.arn]
                 continue
             identity, docs, arns, groups = self._principal_docs(p)
             boundaries = ()

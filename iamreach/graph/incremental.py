@@ -104,5 +104,5 @@ def update_graph(G: nx.MultiDiGraph, after: Inventory, changed: Any, config: Con
 
     if not can_update(G):
         raise ValueError("the graph's build recorded gaps of its own: build the new inventory instead")
-    with paused_gc():
+    with paused_gc(unfreeze=False):  # G is in use: no full collection walking it first
         return _Builder(after, config or Config.default(), summary_min=summary_min).update(G, changed)
