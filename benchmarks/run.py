@@ -466,6 +466,8 @@ def render_block(result: dict[str, Any]) -> str:
                          + ")")
         if e.get("measured") and e["measured"] != result["date"]:
             notes.append(f"measured earlier, {e['measured']} at commit {e.get('commit')}")
+        for stage, when in (e.get("earlier") or {}).items():
+            notes.append(f"{stage} measured earlier, {when}")
         f = e.get("floor", {})
         if "parse_gc_s" in f:
             notes.append(f"floor {f['seconds']:.2f} s = read+gunzip {f['read_gunzip_s']:.2f} s + orjson "
@@ -594,7 +596,8 @@ def plot(result: dict[str, Any], path: Path = PLOT) -> bool:
 
 
 def _merge_previous(result: dict[str, Any]) -> dict[str, Any]:
-    """Keep sizes measured by an earlier run (same seed) that this run did not measure."""
+    """Keep sizes, and stages of a size, measured by an earlier run (same seed) that this run did
+    not measure (the notes below the table say which, and when)."""
     path = OUT / "results.json"
     if not path.exists():
         return result
@@ -605,6 +608,17 @@ def _merge_previous(result: dict[str, Any]) -> dict[str, Any]:
     if old.get("seed") != result["seed"]:
         return result
     merged = dict(result)
+    for size, entry in result["sizes"].items():  # stages of a size this run did not measure
+        before = old.get("sizes", {}).get(size)
+        if not before:
+            continue
+        carried = [s for s in STAGES if s in before and s not in entry]
+        when = f"{before.get('measured')} at commit {before.get('commit')}"
+        for stage in carried:
+            entry[stage] = before[stage]
+            entry.setdefault("earlier", {})[stage] = before.get("earlier", {}).get(stage, when)
+        if carried:
+            _ratios(entry)
     merged["sizes"] = {**{k: v for k, v in old.get("sizes", {}).items() if k not in result["sizes"]},
                        **result["sizes"]}
     merged["sizes"] = dict(sorted(merged["sizes"].items(), key=lambda kv: kv[1]["principals"]))
