@@ -147,24 +147,48 @@ class _Succs:
         return row if row else default
 
 
-def _toward(G, pred, tgt: set[str], limit: int) -> tuple[dict[str, dict[str, tuple]], dict[str, int]]:
+def _toward(G, pred, tgt: set[str], limit: int) -> tuple[_Toward, dict[str, int]]:
     """``(adj, to_tgt)``: hop distances to the nearest target (within ``limit``) and the best-edge
     adjacency among the nodes that have one. Only those nodes can be on a path to a target; rows
     keep the graph's order, so searches over them find the witnesses the whole graph gives."""
     preds = _Preds(G, pred)
     to_tgt, _ = _bfs(preds, tgt, limit=limit, reverse=True)
-    default = preds.default
-    succ = G._adj
-    adj: dict[str, dict[str, tuple]] = {}
-    for u in to_tgt:
-        row = {}
-        for v, keyed in succ[u].items():
-            if v in to_tgt:
-                best = _pick(u, v, keyed, pred, default)
-                if best is not None:
-                    row[v] = best
-        adj[u] = row
-    return adj, to_tgt
+    return _Toward(G, pred, preds.default, to_tgt), to_tgt
+
+
+class _Toward:
+    """The best-edge rows of the nodes that reach a target, each limited to such nodes, made when a
+    search first reads them: the searches from the sources read a few of the region's rows (542 of
+    4,617 nodes on a 4,000-principal organization). ``get(u)`` is ``()`` outside the region."""
+
+    def __init__(self, G, pred, default, to_tgt: dict[str, int]):
+        self.succ = G._adj
+        self.pred = pred
+        self.default = default
+        self.to_tgt = to_tgt
+        self.rows: dict[str, dict[str, tuple]] = {}
+
+    def get(self, u, default=()):
+        row = self.rows.get(u)
+        if row is None:
+            to_tgt = self.to_tgt
+            if u not in to_tgt:
+                return default
+            row = {}
+            pred, dflt = self.pred, self.default
+            for v, keyed in self.succ[u].items():
+                if v in to_tgt:
+                    best = _pick(u, v, keyed, pred, dflt)
+                    if best is not None:
+                        row[v] = best
+            self.rows[u] = row
+        return row
+
+    def __getitem__(self, u) -> dict[str, tuple]:
+        row = self.get(u, None)
+        if row is None:
+            raise KeyError(u)
+        return row
 
 
 def _resolve(G, spec, what: str) -> set[str]:
