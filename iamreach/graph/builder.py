@@ -71,10 +71,10 @@ _ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Sid": "AccountAdministrat
                                                       "Action": "*", "Resource": "*"}]}
 _SELF = b"\x00SELF\x00"  # a resource's own ARN in a policy template
 _OWN = object()  # "the resource's own policy, looked up when first needed"
-_NO_EDGES: set[str] = set()
+_NO_EDGES: set[str] = set()  # _assume_candidates: every candidate, and no service / federated edges
 #: edges an actor's own policies decide: what :meth:`_Builder.update` decides again for a changed actor
 _DECIDED_KINDS = frozenset({EdgeKind.CAN_ASSUME.value, EdgeKind.ESCALATES_TO.value,
-                            *(ek for edges in ACCESS.values() for ek in edges)})  # _assume_candidates: every candidate, and no service / federated edges
+                            *(ek for edges in ACCESS.values() for ek in edges)})
 _NO_GATE = object()  # "the KMS gate was not worked out in advance"
 class _SurelyDenied:
     """What the engine would answer where :meth:`_Builder._surely_denied` holds (only the
@@ -1053,6 +1053,8 @@ class _Builder:
         Edges are read, never changed, after the build (docs/architecture.md, "Shared attribute
         values")."""
         G = self.G
+        if not members:
+            return
         self.add_edge(node, members[0], EdgeKind.INCLUDES, reason=reason, evidence=evidence, shared=True)
         (key, attrs), = G._succ[node][members[0]].items()
         succ, pred = G._succ[node], G._pred
