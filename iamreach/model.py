@@ -32,6 +32,7 @@ __all__ = [
     "summary_node",
     "is_summary",
     "SUMMARY_MIN",
+    "SUMMARY_PREFIX",
     "RESOURCE_ATTRIBUTES",
     "NODE_ATTRIBUTES",
     "EDGE_ATTRIBUTES",
@@ -139,6 +140,10 @@ def account_principals_node(account_id: str) -> str:
 SUMMARY_MIN = 4
 
 
+#: what every summary node id starts with (:func:`summary_node`, :func:`is_summary`)
+SUMMARY_PREFIX = "summary:"
+
+
 def summary_node(account: str, member_kind: str, descr: str) -> str:
     """Node id of a summary: the set of ``member_kind`` nodes of ``account`` described by ``descr``.
 
@@ -152,12 +157,12 @@ def summary_node(account: str, member_kind: str, descr: str) -> str:
     >>> is_summary('summary:111122223333:s3_bucket:untagged'), is_summary('arn:aws:s3:::b')
     (True, False)
     """
-    return f"summary:{account}:{member_kind}:{descr}"
+    return f"{SUMMARY_PREFIX}{account}:{member_kind}:{descr}"
 
 
 def is_summary(node: object) -> bool:
     """Is ``node`` a summary node id (see :func:`summary_node`)?"""
-    return isinstance(node, str) and node.startswith("summary:")
+    return isinstance(node, str) and node.startswith(SUMMARY_PREFIX)
 
 
 PRINCIPAL_KINDS = frozenset({NodeKind.USER, NodeKind.GROUP, NodeKind.ROLE})

@@ -71,15 +71,26 @@ def shared_dir() -> Path:
     return SHARED
 
 
-@pytest.fixture(scope="session")
-def gen():
-    """``benchmarks/generate.py`` (the organization generator) imported as a module."""
+def _benchmark(script: str, name: str):
+    """``benchmarks/<script>`` imported as the module ``name`` (the scripts are not a package)."""
     import importlib.util
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("bench_generate", root / "benchmarks" / "generate.py")
+    spec = importlib.util.spec_from_file_location(name, root / "benchmarks" / script)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_generate"] = module
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def benchmark_script():
+    """Import a script of ``benchmarks/`` as a module: ``benchmark_script("run.py", "bench_run")``."""
+    return _benchmark
+
+
+@pytest.fixture(scope="session")
+def gen():
+    """``benchmarks/generate.py`` (the organization generator) imported as a module."""
+    return _benchmark("generate.py", "bench_generate")

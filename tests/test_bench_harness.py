@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _harness():
-    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_run"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _entry(date, commit, **stages):
     return {"accounts": 1, "principals": 500, "resources": 500, "measured": date, "commit": commit, **stages}
 
 
-def test_stages_not_measured_again_are_kept_with_when_they_were(tmp_path, monkeypatch):
-    run = _harness()
+def test_stages_not_measured_again_are_kept_with_when_they_were(tmp_path, monkeypatch, benchmark_script):
+    run = benchmark_script("run.py", "bench_run")
     monkeypatch.setattr(run, "OUT", tmp_path)
     build = {"seconds": 4.0, "cpu_s": 4.0, "peak_rss_mib": 100.0, "nodes": 10, "edges": 20}
     old = {"seed": 1, "sizes": {"S": _entry("2026-12-07T00:10Z", "aaa", build=build),

@@ -3,12 +3,8 @@ its output is given as PMapper prints it)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
 ACCT = "111122223333"
 
 PMAPPER_OUT = """\
@@ -22,16 +18,8 @@ user/bob CAN BECOME authorized to call action s3:GetObject for resource * THRU i
 """
 
 
-def _module():
-    spec = importlib.util.spec_from_file_location("bench_pmapper_compare", ROOT / "benchmarks" / "pmapper_compare.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_pmapper_compare"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_answers_split_iamreach_allowed_and_conditional_against_pmapper():
-    pc = _module()
+def test_answers_split_iamreach_allowed_and_conditional_against_pmapper(benchmark_script):
+    pc = benchmark_script("pmapper_compare.py", "bench_pmapper_compare")
     figures = {"load_s": 0.1, "build_s": 1.0, "who_can_s": 0.1, "nodes": 3, "edges": 2, "principals": [
         [f"arn:aws:iam::{ACCT}:role/Admin", "allowed"],
         [f"arn:aws:iam::{ACCT}:user/alice", "conditional"],

@@ -562,11 +562,6 @@ def _memory_allows_fork() -> bool:
     return avail >= 3 * rss
 
 
-def _fork_side(inv, cfg, opts: dict):
-    """Start summarizing ``inv`` in a forked child; return a receiver, or None when forking is not possible."""
-    return _fork(lambda: _side_of(inv, cfg, opts))
-
-
 def _fork(work):
     """Run ``work()`` (which returns a :class:`_Side`) in a forked child; return a receiver, or None
     when forking is not possible."""
@@ -679,7 +674,7 @@ def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: 
     elif changed is not None:
         side_b, side_a = _sides_updated(before, after, changed, cfg, opts, timings, parallel)
     else:
-        receive = _fork_side(before, cfg, opts) if parallel else None
+        receive = _fork(lambda: _side_of(before, cfg, opts)) if parallel else None
         side_a = _side_of(after, cfg, opts)
         elapsed = time.perf_counter() - t0
         side_b = receive(max(60.0, 4 * elapsed)) if receive is not None else None

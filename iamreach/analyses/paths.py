@@ -35,7 +35,7 @@ import networkx as nx
 
 from iamreach.analyses.results import Hop, Path, PathSet, Unknown
 from iamreach.errors import InputError
-from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS, EdgeKind, NodeKind, is_summary
+from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS, SUMMARY_PREFIX, EdgeKind, NodeKind, is_summary
 from iamreach.selectors import select
 
 __all__ = [
@@ -125,64 +125,34 @@ class _Preds:
 class _Succs:
     """The best-edge adjacency (per pair of nodes the best traversable edge, allowed over
     conditional) read from the graph on demand: ``get(u)`` is ``u``'s row (``v -> (key, data)``),
-    made on first use and kept, so searches that reach a part of the graph pay for that part only."""
+    made on first use and kept, so searches that reach a part of the graph pay for that part only.
+    ``within``: the rows of these nodes only, each limited to them (``get`` of any other node is
+    the default)."""
 
-    def __init__(self, G, pred):
+    def __init__(self, G, pred, within=None):
         self.succ = G._adj
         self.pred = pred
         self.default = getattr(pred, "default_kinds", False)
+        self.within = within
         self.rows: dict[str, dict[str, tuple]] = {}
 
     def get(self, u, default=()):
         row = self.rows.get(u)
         if row is None:
+            within = self.within
+            if within is not None and u not in within:
+                return default
             row = {}
             nbrs = self.succ.get(u)
             if nbrs:
+                pred, dflt = self.pred, self.default
                 for v, keyed in nbrs.items():
-                    best = _pick(u, v, keyed, self.pred, self.default)
-                    if best is not None:
-                        row[v] = best
+                    if within is None or v in within:
+                        best = _pick(u, v, keyed, pred, dflt)
+                        if best is not None:
+                            row[v] = best
             self.rows[u] = row
         return row if row else default
-
-
-def _toward(G, pred, tgt: set[str], limit: int) -> tuple[_Toward, dict[str, int]]:
-    """``(adj, to_tgt)``: hop distances to the nearest target (within ``limit``) and the best-edge
-    adjacency among the nodes that have one. Only those nodes can be on a path to a target; rows
-    keep the graph's order, so searches over them find the witnesses the whole graph gives."""
-    preds = _Preds(G, pred)
-    to_tgt, _ = _bfs(preds, tgt, limit=limit, reverse=True)
-    return _Toward(G, pred, preds.default, to_tgt), to_tgt
-
-
-class _Toward:
-    """The best-edge rows of the nodes that reach a target, each limited to such nodes, made when a
-    search first reads them: the searches from the sources read a few of the region's rows (542 of
-    4,617 nodes on a 4,000-principal organization). ``get(u)`` is ``()`` outside the region."""
-
-    def __init__(self, G, pred, default, to_tgt: dict[str, int]):
-        self.succ = G._adj
-        self.pred = pred
-        self.default = default
-        self.to_tgt = to_tgt
-        self.rows: dict[str, dict[str, tuple]] = {}
-
-    def get(self, u, default=()):
-        row = self.rows.get(u)
-        if row is None:
-            to_tgt = self.to_tgt
-            if u not in to_tgt:
-                return default
-            row = {}
-            pred, dflt = self.pred, self.default
-            for v, keyed in self.succ[u].items():
-                if v in to_tgt:
-                    best = _pick(u, v, keyed, pred, dflt)
-                    if best is not None:
-                        row[v] = best
-            self.rows[u] = row
-        return row
 
     def __getitem__(self, u) -> dict[str, tuple]:
         row = self.get(u, None)
@@ -191,15 +161,22 @@ class _Toward:
         return row
 
 
+def _toward(G, pred, tgt: set[str], limit: int) -> tuple[_Succs, dict[str, int]]:
+    """``(adj, to_tgt)``: hop distances to the nearest target (within ``limit``) and the best-edge
+    adjacency among the nodes that have one. Only those nodes can be on a path to a target; rows
+    keep the graph's order, so searches over them find the witnesses the whole graph gives. The
+    rows are made when a search from a source first reads them: those searches read a few of the
+    region's rows (542 of 4,617 nodes on a 4,000-principal organization)."""
+    to_tgt, _ = _bfs(_Preds(G, pred), tgt, limit=limit, reverse=True)
+    return _Succs(G, pred, within=to_tgt), to_tgt
+
+
 def _resolve(G, spec, what: str) -> set[str]:
     try:
         nodes = select(G, spec)
     except TypeError as exc:
         raise InputError(f"cannot use {spec!r} as {what}: {exc}") from exc
     return nodes
-
-
-_SUMMARY_PREFIX = "summary:"  # what iamreach.model.is_summary tests, inlined in _bfs
 
 
 def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None,
@@ -212,7 +189,7 @@ def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | 
     for s in starts:
         dist[s] = 0
         q.append(s)
-    summary = _SUMMARY_PREFIX
+    summary = SUMMARY_PREFIX
     while q:
         u = q.popleft()
         d = dist[u]

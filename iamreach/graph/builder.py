@@ -71,7 +71,6 @@ _ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Sid": "AccountAdministrat
                                                       "Action": "*", "Resource": "*"}]}
 _SELF = b"\x00SELF\x00"  # a resource's own ARN in a policy template
 _OWN = object()  # "the resource's own policy, looked up when first needed"
-_NO_EDGES: set[str] = set()  # _assume_candidates: every candidate, and no service / federated edges
 #: edges an actor's own policies decide: what :meth:`_Builder.update` decides again for a changed actor
 _DECIDED_KINDS = frozenset({EdgeKind.CAN_ASSUME.value, EdgeKind.ESCALATES_TO.value,
                             *(ek for edges in ACCESS.values() for ek in edges)})
@@ -211,8 +210,10 @@ class _Builder:
 
     def add_edge(self, u: str, v: str, kind: EdgeKind, *, decision: str = "allowed", conditions=(),
                  actions=(), ports=(), method=None, reason: str = "", evidence=(), shared: bool = False) -> None:
-        """``shared``: ``conditions`` and ``evidence`` are already tuples from :meth:`shared`."""
-        intern = self._interned.setdefault  # equal small tuples and keys shared by many edges
+        """``shared``: ``conditions`` and ``evidence`` are already tuples from :meth:`shared`.
+        Equal reasons are one string (access, assume and escalation reasons leave out the source,
+        so the edges of every actor of an account to a target share theirs)."""
+        intern = self._interned.setdefault  # equal small tuples, keys and reasons shared by many edges
         actions = tuple(actions)
         key = f"{kind.value}:{method or ''}"
         if not shared:
@@ -220,7 +221,7 @@ class _Builder:
         self.G.add_edge(u, v, key=intern(key, key),
                         kind=kind.value, decision=decision, conditions=conditions,
                         actions=intern(actions, actions), ports=tuple(ports), method=method,
-                        reason=reason, evidence=evidence)
+                        reason=intern(reason, reason), evidence=evidence)
 
     def shared(self, items: Iterable, dedup: bool = False) -> tuple:
         """``items`` as one tuple shared by every edge given the same objects in the same order
@@ -789,10 +790,7 @@ class _Builder:
     def _assume_candidates(self, role: Principal, by_account, only: set[str] | None = None) -> dict[str, Actor]:
         """The actors a role's trust policy could let in (and the service / federated nodes it trusts;
         with ``only``, the candidates among those actor nodes, and no service / federated edges)."""
-        if only is not None and only is not _NO_EDGES:
-            return {k: a for k, a in self._assume_candidates(role, by_account, _NO_EDGES).items() if k in only}
         G = self.G
-        structural = only is not _NO_EDGES
         candidates: dict[str, Actor] = {}
         for key in principal_keys_of_policy(role.trust_policy):
             if key == "*":
@@ -803,7 +801,7 @@ class _Builder:
                 for a in by_account.get(key[8:], ()):
                     if a.allows.may_allow("sts:AssumeRole"):
                         candidates[a.node] = a
-            elif not structural:
+            elif only is not None:
                 continue
             elif key.startswith("service:"):
                 svc = key[8:]
@@ -827,6 +825,8 @@ class _Builder:
                               evidence=[self.ev("trust_policy", role.arn, f"Principal Federated {fed}")])
             elif key in self.actors:
                 candidates[key] = self.actors[key]
+        if only is not None:
+            return {k: a for k, a in candidates.items() if k in only}
         return candidates
 
     def _may_assume(self, actor: Actor, account: str) -> bool:
@@ -848,10 +848,9 @@ class _Builder:
         ev = [self.ev("trust_policy", role.arn, "trust policy allows the caller"), *self._evidence(res, "identity_policy")]
         if target is not None:
             ev.append(self.ev("summary", target, f"decided once, on {role.arn}, for {what}"))
-        reason = f"can_assume {what or role.name}"  # without the source, as for data access
         self.add_edge(actor.node, target or role.arn, EdgeKind.CAN_ASSUME, decision=res.decision.value,
                       conditions=self.conditions_of(res), actions=["sts:AssumeRole"],
-                      reason=self._interned.setdefault(reason, reason), evidence=ev)
+                      reason=f"can_assume {what or role.name}", evidence=ev)  # without the source
 
     def _assume_pool(self, account: str, template: bytes, roles: list[Principal], by_account,
                      only: set[str] | None = None) -> None:
@@ -1367,12 +1366,10 @@ class _Builder:
             what = f"every one of {len(members)} alike {r.kind} of {r.account}"
             evidence.append(self.shared((self.ev("summary", target, f"decided once, on {r.arn}, for {len(members)} "
                                                  "resources that no policy tells apart"),)))
-        # The reason leaves out the edge's source (every reader shows it beside the reason): one
-        # string per target, edge kind and actions, shared by the edges of every actor of the account.
-        reason = f"{edge_kind.value} {what} ({', '.join(allowed or conditional)})"
+        # The reason leaves out the edge's source (every reader shows it beside the reason).
         self.add_edge(actor.node, target, edge_kind, decision=decision,
                       conditions=self.shared([x for p in conds for x in p], True), actions=allowed or conditional,
-                      reason=self._interned.setdefault(reason, reason),
+                      reason=f"{edge_kind.value} {what} ({', '.join(allowed or conditional)})",
                       evidence=self.shared([x for p in evidence for x in p], True), shared=True)
 
     def _gate_memo(self, actor, r, memo):

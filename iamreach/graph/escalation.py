@@ -167,11 +167,9 @@ class _Escalation:
         decision, conds, ev = outcome
         if target == actor.node or target not in self.b.G:
             return
-        reason = f"{method.title}: {detail}"  # one string per method and detail, shared by the actors
-        reason = self.b._interned.setdefault(reason, reason)
         self.b.add_edge(actor.node, target, EdgeKind.ESCALATES_TO, decision=decision,
                         conditions=conds if decision == "conditional" else (), actions=method.actions,
-                        method=method.id, reason=reason,
+                        method=method.id, reason=f"{method.title}: {detail}",
                         evidence=[self.b.ev("method", method.reference, f"{method.id} (covers {', '.join(method.covers)})"),
                                   *ev])
 

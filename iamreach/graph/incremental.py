@@ -85,7 +85,7 @@ def identity_changes(before: Inventory, after: Inventory, *,
             changed.add(p["arn"])
     if (changed or changed_policies) and _referenced_tag_keys(before) != _referenced_tag_keys(after):
         return None
-    return frozenset(a for a in changed if a not in groups)
+    return frozenset(changed)
 
 
 def can_update(G: nx.MultiDiGraph) -> bool:

@@ -65,6 +65,7 @@ def _detail(kind: object, reason: object) -> str:
         return reason
     return f"{kind}: {reason}".strip()
 
+
 @check(
     id="IAMR-001",
     title="Synthetic workload or principal can reach a production PHI store",
