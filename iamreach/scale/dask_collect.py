@@ -22,6 +22,7 @@ import itertools
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,10 +229,7 @@ def _execute(client: Any, tasks: list[TaskSpec], runner: Callable[[TaskSpec], Ta
     try:
         for done, fut in enumerate(as_completed(futures), start=1):
             i = index[fut.key]
-            if fut.status == "finished":
-                out[i] = fut.result()
-            else:
-                out[i] = _task_error(fut)
+            out[i] = _outcome(fut)
             if progress is not None:
                 progress(done, len(tasks), tasks[i].label)
     except BaseException:
@@ -240,12 +238,21 @@ def _execute(client: Any, tasks: list[TaskSpec], runner: Callable[[TaskSpec], Ta
     return [r if r is not None else RuntimeError("no result") for r in out]
 
 
-def _task_error(fut: Any) -> BaseException:
-    if fut.status == "cancelled":
+def _outcome(fut: Any) -> TaskResult | BaseException:
+    """The result of a future ``as_completed`` yielded, or the exception it ended with.
+
+    Its status is not read first: between the yield and the read, the worker that holds a
+    finished result can die, and the future is then "lost" or "pending" while the scheduler
+    computes it again. ``result()`` waits for that; only a task that raised past its retries,
+    or was cancelled, ends in an exception.
+    """
+    try:
+        return fut.result()
+    except CancelledError:  # distributed's FutureCancelledError is one
         return RuntimeError("the task was cancelled on the cluster")
-    exc = fut.exception()
-    log.warning("task %s failed after its retries: %s", fut.key, exc)
-    return exc if isinstance(exc, BaseException) else RuntimeError(str(exc))
+    except Exception as exc:  # the task's own exception, or KilledWorker from the scheduler
+        log.warning("task %s failed after its retries: %s", fut.key, exc)
+        return exc
 
 
 def _assemble(tasks: list[TaskSpec], results: list[TaskResult | BaseException], members: list[str]) -> Collected:
