@@ -119,7 +119,20 @@ class _Preds:
         row = self.pred_dicts.get(v)
         if not row:
             return default
-        return [u for u, keyed in row.items() if _pick(u, v, keyed, self.pred, self.default) is not None]
+        dflt = self.default
+        if not dflt:
+            return [u for u, keyed in row.items() if _pick(u, v, keyed, self.pred, dflt) is not None]
+        # every traversable kind (the default filter): one traversable edge of the pair is enough,
+        # so no best edge is chosen and no function is called per pair
+        out = []
+        skip = NON_TRAVERSABLE
+        allowed_only = dflt == "allowed"
+        for u, keyed in row.items():
+            for d in keyed.values():
+                if d.get("kind") not in skip and (not allowed_only or d.get("decision") == "allowed"):
+                    out.append(u)
+                    break
+        return out
 
 
 class _Succs:
@@ -167,7 +180,7 @@ def _toward(G, pred, tgt: set[str], limit: int) -> tuple[_Succs, dict[str, int]]
     keep the graph's order, so searches over them find the witnesses the whole graph gives. The
     rows are made when a search from a source first reads them: those searches read a few of the
     region's rows (542 of 4,617 nodes on a 4,000-principal organization)."""
-    to_tgt, _ = _bfs(_Preds(G, pred), tgt, limit=limit, reverse=True)
+    to_tgt = _reverse_dist(_Preds(G, pred), tgt, limit)
     return _Succs(G, pred, within=to_tgt), to_tgt
 
 
@@ -179,11 +192,9 @@ def _resolve(G, spec, what: str) -> set[str]:
     return nodes
 
 
-def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None,
-         reverse: bool = False):
-    """Hop distances from ``starts``. A step out of a summary node (``includes``) is free: a
-    0-1 BFS, so distances count the steps a principal takes. ``reverse``: ``adj`` is reversed
-    (then the step into a summary is the free one)."""
+def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None):
+    """Hop distances from ``starts`` and the BFS parents. A step out of a summary node
+    (``includes``) is free: a 0-1 BFS, so distances count the steps a principal takes."""
     dist, parent = {}, {}
     q = deque()
     for s in starts:
@@ -196,14 +207,14 @@ def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | 
         if stop is not None and u in stop and d > 0:
             continue
         # is_summary, inlined: this loop runs for every node each search reaches
-        free_out = not reverse and isinstance(u, str) and u.startswith(summary)
-        if limit is not None and d >= limit and not free_out and not reverse:
+        free_out = isinstance(u, str) and u.startswith(summary)
+        if limit is not None and d >= limit and not free_out:
+            continue
+        w = 0 if free_out else 1
+        nd = d + w
+        if limit is not None and nd > limit:
             continue
         for v in adj.get(u, ()):
-            w = 0 if (free_out or (reverse and isinstance(v, str) and v.startswith(summary))) else 1
-            nd = d + w
-            if limit is not None and nd > limit:
-                continue
             if v not in dist or nd < dist[v]:
                 dist[v] = nd
                 parent[v] = u
@@ -212,6 +223,34 @@ def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | 
                 else:
                     q.appendleft(v)
     return dist, parent
+
+
+def _reverse_dist(radj, starts: Iterable[str], limit: int) -> dict[str, int]:
+    """Hop distances to ``starts`` over the reversed adjacency ``radj``, within ``limit``: the
+    0-1 BFS of :func:`_bfs` run backwards (the step into a summary node is the free one). No
+    parents: the callers only ask how far a node is."""
+    dist: dict[str, int] = {}
+    q = deque()
+    for s in starts:
+        dist[s] = 0
+        q.append(s)
+    summary = SUMMARY_PREFIX
+    get = radj.get
+    while q:
+        u = q.popleft()
+        d = dist[u]
+        for v in get(u, ()):
+            if v.__class__ is str and v.startswith(summary):
+                old = dist.get(v)
+                if old is None or d < old:
+                    dist[v] = d
+                    q.appendleft(v)
+            elif d < limit:
+                old = dist.get(v)
+                if old is None or d + 1 < old:
+                    dist[v] = d + 1
+                    q.append(v)
+    return dist
 
 
 def _make_path(adj, nodes: list[str]) -> Path:
@@ -380,7 +419,7 @@ def min_cuts_by_target(G: nx.MultiDiGraph, sources_by_target: dict[str, Iterable
 
 def _min_cut_on(G, adj, radj, src: set[str], tgt: set[str], max_hops: int) -> list[tuple[str, str, Any, dict]]:
     fwd, _ = _bfs(adj, src, stop=tgt, limit=max_hops)
-    back, _ = _bfs(radj, tgt, limit=max_hops, reverse=True)
+    back = _reverse_dist(radj, tgt, max_hops)
     region = {n for n in fwd if n in back}
     starts, ends = region & src, region & tgt
     if not starts or not ends:
