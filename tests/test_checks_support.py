@@ -137,3 +137,35 @@ def test_environments_classify_nodes_and_named_principals():
     assert not env.names_synthetic("*") and not env.names_synthetic("")
     assert env.synthetic_in_org() == [SYN]
     assert env.holds(b, "phi") and env.accounts("phi") == frozenset()
+
+
+def test_kind_index_answers_as_the_graph_does_and_only_for_its_graph():
+    """While checks run, node and account lookups read an index by kind: same answers, own graph only."""
+    from iamreach.analyses.checks._common import accounts_labelled, kind_index, nodes
+
+    k = Kit()
+    k.account(SYN, "synthetic")
+    k.account(PROD, "production")
+    k.account(OTHER, "production", "phi")
+    k.bucket("phi-data", PROD, "phi")
+    k.bucket("syn-data", SYN)
+    k.role("etl", SYN)
+    k.workload("sagemaker_notebook", "nb", SYN, f"arn:aws:iam::{SYN}:role/etl")
+    other = Kit()
+    other.account(SYN, "production")
+    queries = [((), {}), (("s3_bucket",), {}), ((["s3_bucket", "role"],), {}), (("s3_bucket",), {"label": "phi"}),
+               ((None,), {"label": "production"}), (("no_such_kind",), {})]
+    plain = [nodes(k.G, *a, **kw) for a, kw in queries]
+    accounts = {label: accounts_labelled(k.G, label) for label in ("synthetic", "production", "phi", "none")}
+    assert plain[1] == ["arn:aws:s3:::phi-data", "arn:aws:s3:::syn-data"] and plain[-1] == []
+    assert accounts["production"] == {PROD, OTHER} and accounts["none"] == set()
+    with kind_index(k.G):
+        assert [nodes(k.G, *a, **kw) for a, kw in queries] == plain
+        for _ in range(2):  # the second answer comes from the index's memo, and is the caller's to change
+            got = {label: accounts_labelled(k.G, label) for label in accounts}
+            assert got == accounts
+            got["production"].add("mutated")
+        # another graph is read directly, not through this graph's index
+        assert accounts_labelled(other.G, "production") == {SYN}
+        assert nodes(other.G, "account") == [root(SYN)]
+    assert [nodes(k.G, *a, **kw) for a, kw in queries] == plain

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -31,6 +32,7 @@ __all__ = [
     "record",
     "nodes",
     "accounts_labelled",
+    "kind_index",
     "labelled_or_in",
     "out_edges",
     "in_edges",
@@ -86,27 +88,67 @@ def node_name(G: Any, n: str) -> str:
     return str(node_attrs(G, n).get("name") or n)
 
 
+class _KindIndex:
+    """The nodes of one graph by kind, read once while checks run (:func:`kind_index`)."""
+
+    __slots__ = ("G", "by_kind", "labelled")
+
+    def __init__(self, G: Any) -> None:
+        self.G = G
+        self.by_kind: dict[str, list[tuple[str, dict]]] = {}
+        for n, d in G.nodes(data=True):
+            self.by_kind.setdefault(str(d.get("kind")), []).append((n, d))
+        self.labelled: dict[str, frozenset[str]] = {}  # label -> accounts_labelled(G, label)
+
+
+_ACTIVE: list[_KindIndex] = []  # innermost kind_index() last
+
+
+@contextlib.contextmanager
+def kind_index(G: Any) -> Iterator[None]:
+    """While the block runs, :func:`nodes` and :func:`accounts_labelled` on ``G`` read an index of
+    its nodes by kind made here, instead of every node of the graph on every call. The block must
+    not add or remove nodes or change their kinds or labels (checks only read the graph)."""
+    _ACTIVE.append(_KindIndex(G))
+    try:
+        yield
+    finally:
+        _ACTIVE.pop()
+
+
+def _node_items(G: Any, wanted: set[str] | None) -> Iterable[tuple[str, dict]]:
+    """``(node, data)`` of the nodes whose kind is in ``wanted`` (every node when ``None``)."""
+    index = _ACTIVE[-1] if _ACTIVE and _ACTIVE[-1].G is G else None
+    if index is None:
+        items = G.nodes(data=True)
+        return items if wanted is None else [(n, d) for n, d in items if str(d.get("kind")) in wanted]
+    if wanted is None:
+        return [item for group in index.by_kind.values() for item in group]
+    return [item for k in wanted for item in index.by_kind.get(k, ())]
+
+
 def nodes(G: Any, kinds: Iterable[str] | str | None = None, label: str | None = None) -> list[str]:
     """Sorted node ids of the given kind(s), optionally carrying ``label``."""
     wanted = None if kinds is None else ({_kind(kinds)} if isinstance(kinds, str) else {_kind(k) for k in kinds})
-    out = []
-    for n, d in G.nodes(data=True):
-        if wanted is not None and str(d.get("kind")) not in wanted:
-            continue
-        if label is not None and label not in (d.get("labels") or ()):
-            continue
-        out.append(n)
-    return sorted(out)
+    if label is None:
+        return sorted(n for n, _ in _node_items(G, wanted))
+    return sorted(n for n, d in _node_items(G, wanted) if label in (d.get("labels") or ()))
 
 
 def accounts_labelled(G: Any, label: str) -> set[str]:
     """Ids of accounts whose account node (``arn:aws:iam::<id>:root``) carries ``label``."""
+    index = _ACTIVE[-1] if _ACTIVE and _ACTIVE[-1].G is G else None
+    hit = index.labelled.get(label) if index is not None else None
+    if hit is not None:
+        return set(hit)
     out = set()
-    for n, d in G.nodes(data=True):
-        if str(d.get("kind")) == "account" and label in (d.get("labels") or ()):
+    for n, d in _node_items(G, {"account"}):
+        if label in (d.get("labels") or ()):
             acct = d.get("account") or arn_account(n)
             if acct:
                 out.add(acct)
+    if index is not None:
+        index.labelled[label] = frozenset(out)
     return out
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from iamreach.analyses.checks._common import kind_index
 from iamreach.analyses.report import SEVERITIES, CheckInfo, Finding, Location, Report
 from iamreach.analyses.results import Path
 from iamreach.errors import InputError
@@ -217,7 +218,8 @@ class Registry:
         checks = self.selected(ids, getattr(config, "exclude_checks", ()) or ())
         findings: dict[str, Finding] = {}
         infos = []
-        with paused_gc(collect=False):  # short-lived search state: see iamreach.gcpause
+        # short-lived search state: see iamreach.gcpause; the checks only read G: index its nodes once
+        with paused_gc(collect=False), kind_index(G):
             for c in checks:
                 sev = severities.get(c.id, c.meta.severity)
                 infos.append(c.meta.info(sev))

@@ -67,8 +67,8 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
         seen: set[tuple[str, str]] = set()  # the registry keeps a notebook's first finding per key
         for principal, hops in sorted(closure.items()):
             edges = data_edges.get(principal)
-            if edges is None:  # its edges to data stores, classified once for every notebook
-                edges = data_edges[principal] = []
+            if edges is None:  # its edges that can make a finding, classified once for every notebook:
+                edges = data_edges[principal] = []  # reads of production data, writes to unencrypted buckets
                 for u, v, _, data in out_edges(G, principal, ("reads", "writes")):
                     kind = str(node_attrs(G, v).get("kind"))
                     if kind in stores:
@@ -78,7 +78,8 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
                                 env.is_production(v),
                                 kind == "s3_bucket" and attributes(G, v).get("encryption") is None and v in G
                                 and node_attrs(G, v).get("record") is not None)
-                        edges.append((u, v, data, kind, *flags))
+                        if flags[0] if str(data.get("kind")) == "reads" else flags[1]:
+                            edges.append((u, v, data, kind, *flags))
             for u, v, data, kind, prod, unencrypted in edges:
                 if str(data.get("kind")) == "reads" and ("reads", v) not in seen and prod:
                     seen.add(("reads", v))
