@@ -184,12 +184,15 @@ def in_edges(G: Any, n: str, kinds: Iterable[str] | None = None) -> list[tuple[s
         return []
     wanted = None if kinds is None else {_kind(k) for k in kinds}
     edges = []
-    for u, v, k, d in G.in_edges(n, keys=True, data=True):
-        if str(d.get("kind")) == "includes":  # the edges into a summary reach each of its members
-            edges.extend((w, n, k2, d2) for w, _, k2, d2 in G.in_edges(u, keys=True, data=True)
-                         if wanted is None or str(d2.get("kind")) in wanted)
-        elif wanted is None or str(d.get("kind")) in wanted:
-            edges.append((u, v, k, d))
+    pred = G._pred  # the graph's own dicts: cheaper than its edge views
+    for u, keyed in pred[n].items():
+        for k, d in keyed.items():
+            if str(d.get("kind")) == "includes":  # the edges into a summary reach each of its members
+                for w, keyed2 in pred[u].items():
+                    edges.extend((w, n, k2, d2) for k2, d2 in keyed2.items()
+                                 if wanted is None or str(d2.get("kind")) in wanted)
+            elif wanted is None or str(d.get("kind")) in wanted:
+                edges.append((u, n, k, d))
     return sorted(edges, key=lambda e: (e[0], str(e[3].get("kind")), str(e[2])))
 
 

@@ -76,7 +76,7 @@ def snapshot_exposure(G: Any, config: Any) -> Iterator[Finding]:
         name = str(node_attrs(G, snap).get("name") or snap.rsplit("/", 1)[-1].rsplit(":", 1)[-1])
         if env.is_production(snap):
             yield from _shared(G, meta, snap, kind, name, account, attrs, env)
-        if _is_phi_snapshot(G, snap) and attrs.get("encrypted") is False:
+        if attrs.get("encrypted") is False and _is_phi_snapshot(G, snap):  # the cheap test first
             yield meta.finding(
                 resource=snap, account=account,
                 message=f"Snapshot {snap} holds PHI and is not encrypted",
