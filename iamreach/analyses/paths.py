@@ -122,8 +122,8 @@ class _Preds:
         dflt = self.default
         if not dflt:
             return [u for u, keyed in row.items() if _pick(u, v, keyed, self.pred, dflt) is not None]
-        # every traversable kind (the default filter): one traversable edge of the pair is enough,
-        # so no best edge is chosen and no function is called per pair
+        # every traversable kind (the default filter, tested as _pick's first branch does): one
+        # traversable edge of the pair is enough, so no best edge is chosen and no call is made per pair
         out = []
         skip = NON_TRAVERSABLE
         allowed_only = dflt == "allowed"

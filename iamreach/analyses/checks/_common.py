@@ -116,9 +116,14 @@ def kind_index(G: Any) -> Iterator[None]:
         _ACTIVE.pop()
 
 
+def _index_of(G: Any) -> _KindIndex | None:
+    """The active :func:`kind_index` of ``G``, if any."""
+    return _ACTIVE[-1] if _ACTIVE and _ACTIVE[-1].G is G else None
+
+
 def _node_items(G: Any, wanted: set[str] | None) -> Iterable[tuple[str, dict]]:
     """``(node, data)`` of the nodes whose kind is in ``wanted`` (every node when ``None``)."""
-    index = _ACTIVE[-1] if _ACTIVE and _ACTIVE[-1].G is G else None
+    index = _index_of(G)
     if index is None:
         items = G.nodes(data=True)
         return items if wanted is None else [(n, d) for n, d in items if str(d.get("kind")) in wanted]
@@ -137,7 +142,7 @@ def nodes(G: Any, kinds: Iterable[str] | str | None = None, label: str | None = 
 
 def accounts_labelled(G: Any, label: str) -> set[str]:
     """Ids of accounts whose account node (``arn:aws:iam::<id>:root``) carries ``label``."""
-    index = _ACTIVE[-1] if _ACTIVE and _ACTIVE[-1].G is G else None
+    index = _index_of(G)
     hit = index.labelled.get(label) if index is not None else None
     if hit is not None:
         return set(hit)

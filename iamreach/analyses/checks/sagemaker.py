@@ -78,10 +78,11 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
                                 env.is_production(v),
                                 kind == "s3_bucket" and attributes(G, v).get("encryption") is None and v in G
                                 and node_attrs(G, v).get("record") is not None)
-                        if flags[0] if str(data.get("kind")) == "reads" else flags[1]:
-                            edges.append((u, v, data, kind, *flags))
-            for u, v, data, kind, prod, unencrypted in edges:
-                if str(data.get("kind")) == "reads" and ("reads", v) not in seen and prod:
+                        reads = str(data.get("kind")) == "reads"
+                        if flags[0] if reads else flags[1]:
+                            edges.append((u, v, data, kind, reads))
+            for u, v, data, kind, reads in edges:  # each one a read of production data or an unencrypted write
+                if reads and ("reads", v) not in seen:
                     seen.add(("reads", v))
                     yield meta.finding(
                         resource=nb, account=account,
@@ -91,7 +92,7 @@ def sagemaker_notebook_risks(G: Any, config: Any) -> Iterator[Finding]:
                         paths=[_path(hops, (u, v, data))],
                         key=("reads", v),
                     )
-                elif str(data.get("kind")) == "writes" and unencrypted and ("unencrypted-write", v) not in seen:
+                elif not reads and ("unencrypted-write", v) not in seen:
                     seen.add(("unencrypted-write", v))
                     yield meta.finding(
                         resource=nb, account=account,
