@@ -210,10 +210,10 @@ def test_a_failing_before_process_falls_back_to_this_one(plan_snapshots, plan_di
 
     parent, real = os.getpid(), diff_mod._side_of
 
-    def flaky(inv, cfg, opts):
+    def flaky(inv, cfg, opts, **kw):
         if os.getpid() != parent:
             raise RuntimeError("simulated crash in the forked process")
-        return real(inv, cfg, opts)
+        return real(inv, cfg, opts, **kw)
 
     monkeypatch.setattr(diff_mod, "_side_of", flaky)
     before, after = plan_snapshots

@@ -540,10 +540,12 @@ def diff_graphs(G_before, G_after, config=None, *, checks: bool = True, fail_on:
                     fail_on, {})
 
 
-def _side_of(inv, cfg, opts: dict) -> _Side:
+def _side_of(inv, cfg, opts: dict, jobs: int | None = None) -> _Side:
+    """One side built and summarized; ``jobs``: the build's processes (1 when the other side is
+    being built beside it; None: the build's default)."""
     from iamreach.graph.builder import build_graph
 
-    return _summarize(build_graph(inv, cfg), cfg, **opts)
+    return _summarize(build_graph(inv, cfg, jobs=jobs), cfg, **opts)
 
 
 def _memory_allows_fork() -> bool:
@@ -552,13 +554,12 @@ def _memory_allows_fork() -> bool:
     A forked side duplicates the pages it touches and builds its own graph; when memory is short
     the sides run one after the other instead. Unknown (no /proc) counts as room.
     """
-    try:
-        with open("/proc/self/statm") as fh:
-            rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        with open("/proc/meminfo") as fh:
-            avail = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:"))
-    except (OSError, ValueError, StopIteration):
+    from iamreach.graph.fanout import memory
+
+    known = memory()
+    if known is None:
         return True
+    rss, avail = known
     return avail >= 3 * rss
 
 
@@ -674,8 +675,8 @@ def diff_snapshots(before, after, config=None, *, checks: bool = True, fail_on: 
     elif changed is not None:
         side_b, side_a = _sides_updated(before, after, changed, cfg, opts, timings, parallel)
     else:
-        receive = _fork(lambda: _side_of(before, cfg, opts)) if parallel else None
-        side_a = _side_of(after, cfg, opts)
+        receive = _fork(lambda: _side_of(before, cfg, opts, jobs=1)) if parallel else None
+        side_a = _side_of(after, cfg, opts, jobs=1 if receive is not None else None)
         elapsed = time.perf_counter() - t0
         side_b = receive(max(60.0, 4 * elapsed)) if receive is not None else None
         timings["parallel"] = side_b is not None

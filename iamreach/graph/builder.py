@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import time
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -34,7 +35,7 @@ import networkx as nx
 
 from iamreach.config import Config
 from iamreach.gcpause import paused_gc
-from iamreach.graph import network
+from iamreach.graph import fanout, network
 from iamreach.graph.candidates import (
     ANY_RESOURCE,
     AllowPatterns,
@@ -112,7 +113,8 @@ class Actor:
     raw_docs: tuple = ()
 
 
-def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: int = SUMMARY_MIN) -> nx.MultiDiGraph:
+def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: int = SUMMARY_MIN,
+                jobs: int | None = None) -> nx.MultiDiGraph:
     """Build the reachability graph of an inventory.
 
     Parameters
@@ -124,6 +126,10 @@ def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: in
     summary_min : int
         Smallest set of alike targets drawn as one summary node (see
         :func:`iamreach.model.summary_node`); a size above any set draws every edge per member.
+    jobs : int, optional
+        Processes that decide the access and escalation edges (:mod:`iamreach.graph.fanout`):
+        ``1`` this one alone; None (the default) reads ``IAMREACH_BUILD_JOBS``, or uses one per
+        CPU (up to four) for inventories of 1,000 actors or more. The graph is the same either way.
 
     Returns
     -------
@@ -132,7 +138,7 @@ def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: in
         ``config``, ``gaps`` and ``accounts``.
     """
     with paused_gc():
-        return _Builder(inv, config or Config.default(), summary_min=summary_min).build()
+        return _Builder(inv, config or Config.default(), summary_min=summary_min, jobs=jobs).build()
 
 
 def _ev(type_: str, ref: str | None, detail: str, sid: str | None = None, index: int | None = None) -> dict:
@@ -148,8 +154,18 @@ def _get_path(d: dict, path: tuple[str, ...]):
 
 
 class _Builder:
-    def __init__(self, inv: Inventory, config: Config, summary_min: int = SUMMARY_MIN):
+    def __init__(self, inv: Inventory, config: Config, summary_min: int = SUMMARY_MIN, jobs: int | None = 1):
         self.inv = inv
+        self.jobs = jobs
+        #: in a forked build process: the calls that change the graph, for the parent to replay
+        #: (:meth:`_fan_out`); with ``_log_only`` the edges are logged and not added here
+        self._log: list | None = None
+        self._log_only = False
+        #: how a fanned-out build went: processes, parts decided here after a child failed
+        self.fanout: dict[str, Any] = {"jobs": 1, "recomputed": 0}
+        #: a child still busy this long after the parent finished its own part (and at least 4 times
+        #: as long as that took) is stopped and its part decided here
+        self.patience_min = 120.0
         self.summary_min = summary_min
         self.config = config
         self.G = nx.MultiDiGraph()
@@ -199,14 +215,18 @@ class _Builder:
                 cached = parse_policy(doc, source=source, kind=kind)
             except PolicyError as exc:
                 # A document AWS accepted but we cannot parse: record it; never treat as "no access".
-                self.inv_gap("iam", "parse-policy", "PolicyParseError", source, str(exc))
+                gap = self.inv_gap("iam", "parse-policy", "PolicyParseError", source, str(exc))
+                if self._log is not None:
+                    self._log.append(("p", key, gap))
                 cached = False
             self.policy_cache[key] = cached
         return cached or None
 
-    def inv_gap(self, service: str, api: str, code: str, resource: str | None, message: str) -> None:
-        self.G.graph["gaps"].append({"account": None, "region": None, "service": service, "api": api,
-                                     "error_code": code, "message": message, "resource": resource})
+    def inv_gap(self, service: str, api: str, code: str, resource: str | None, message: str) -> dict:
+        gap = {"account": None, "region": None, "service": service, "api": api,
+               "error_code": code, "message": message, "resource": resource}
+        self.G.graph["gaps"].append(gap)
+        return gap
 
     def add_edge(self, u: str, v: str, kind: EdgeKind, *, decision: str = "allowed", conditions=(),
                  actions=(), ports=(), method=None, reason: str = "", evidence=(), shared: bool = False) -> None:
@@ -218,6 +238,10 @@ class _Builder:
         key = f"{kind.value}:{method or ''}"
         if not shared:
             conditions, evidence = self.shared(conditions), self.shared(evidence)
+        if self._log is not None:
+            self._log.append(("e", u, v, kind, decision, conditions, actions, ports, method, reason, evidence))
+            if self._log_only:
+                return
         self.G.add_edge(u, v, key=intern(key, key),
                         kind=kind.value, decision=decision, conditions=conditions,
                         actions=intern(actions, actions), ports=tuple(ports), method=method,
@@ -256,12 +280,12 @@ class _Builder:
         self._index_resource_policies()
         self._resource_summaries()
         self._assume_edges()
-        self._access_edges()
-        self._escalation_edges()
+        self._decided_edges()
         network.add_network_edges(self)
         self._exposure_edges()
         G.graph["stats"] = {"nodes": G.number_of_nodes(), "edges": G.number_of_edges(),
-                            "evaluations": self.evaluations}
+                            "evaluations": self.evaluations, "processes": self.fanout["jobs"],
+                            "parts_recomputed": self.fanout["recomputed"]}
         G.graph["authorizer"] = self
         self._drop_build_caches()  # build-time only; the graph keeps the builder for can / who-can
         return G
@@ -1040,8 +1064,17 @@ class _Builder:
             self.G.add_node(node, kind=NodeKind.SUMMARY.value, account=account, region=None,
                             name=f"{len(members)} {member_kind} of {account} ({descr})", tags={}, labels=(),
                             vpc=None, subnets=(), record=None, members=tuple(members), member_kind=member_kind)
-            ev = self.shared((self.ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),))
-            self._includes(node, members, f"one of the {member_kind} of {account} ({descr})", ev)
+            logged = self._log
+            if logged is not None:  # a forked build process: the parent makes the node and its edges again
+                logged.append(("s", account, member_kind, descr, tuple(members)))
+                if self._log_only:
+                    return node
+                self._log = None
+            try:
+                ev = self.shared((self.ev("summary", node, f"{len(members)} alike {member_kind}: {descr}"),))
+                self._includes(node, members, f"one of the {member_kind} of {account} ({descr})", ev)
+            finally:
+                self._log = logged
         return node
 
     def _includes(self, node: str, members: list[str], reason: str, evidence: tuple) -> None:
@@ -1136,7 +1169,7 @@ class _Builder:
                         todo = tuple(pair for pair, c in per_action if arn in c)
                         self._access_edge(actor, r, ek, self._decisions(actor, r, todo, memo), memo)
 
-    def _actors_by_account(self, actors: Iterable[Actor] | None = None) -> Iterator[Actor]:
+    def _actors_by_account(self, actors: Iterable[Actor] | None = None, drop: bool = True) -> Iterator[Actor]:
         """``actors`` (default: all), one account after the other (accounts in order of first
         appearance, actors in inventory order within each), with the build-time caches dropped
         between two accounts.
@@ -1145,12 +1178,12 @@ class _Builder:
         the resource sets they read, their explanations); past its last actor an account's entries
         are dead weight, and on an organization they grew with every account built
         (docs/performance.md, session 6). Dropping them costs recomputing the few entries a later
-        account shares (cross-account reads)."""
+        account shares (cross-account reads). ``drop=False``: just the order."""
         by_account: dict[str, list[Actor]] = {}
         for actor in self.actors.values() if actors is None else actors:
             by_account.setdefault(actor.account, []).append(actor)
         for i, actors in enumerate(by_account.values()):
-            if i:
+            if i and drop:
                 self._drop_build_caches()
             yield from actors
 
@@ -1409,6 +1442,87 @@ class _Builder:
         from iamreach.graph import escalation
 
         escalation.add_escalation_edges(self, ESCALATION_METHODS)
+
+    # ------------------------------------------------------------------ fan-out
+    def _decided_edges(self) -> None:
+        """The access and escalation edges, the bulk of a build: in this process, or with runs of
+        actors decided in forked ones (:mod:`iamreach.graph.fanout`); the graph is the same."""
+        from iamreach.graph import escalation
+
+        jobs = fanout.jobs_for(self.jobs, len(self.actors))
+        if jobs < 2:
+            self._access_edges()
+            self._escalation_edges()
+            return
+        self.fanout["jobs"] = jobs
+        order = list(self._actors_by_account(None, drop=False))
+        size = -(-len(order) // jobs)
+        runs = [order[i:i + size] for i in range(0, len(order), size)]
+        self._fan_out(runs, self._access_edges)
+        esc_runs = [[a for a in run if a.kind in ("user", "role")] for run in runs]
+        escalation.add_escalation_edges(self, ESCALATION_METHODS,
+                                        runner=lambda work, insert: self._fan_out(esc_runs, work, insert=insert))
+
+    def _fan_out(self, runs: list[list[Actor]], work, *, insert: bool = False) -> None:
+        """``work(run)`` for each run of actors, the first here and each other in a forked child
+        whose log is then replayed here, in run order (a child that fails: its run is done here).
+        ``insert``: the children add their edges to their own graph too (``work`` reads them)."""
+        children: list[fanout.Child | None] = []
+        try:
+            for run in runs[1:]:
+                children.append(fanout.spawn(functools.partial(self._in_child, work, run, insert)))
+            t0 = time.monotonic()
+            work(runs[0])
+            deadline = time.monotonic() + max(self.patience_min, 4 * (time.monotonic() - t0))
+        except BaseException:
+            fanout.stop(children)
+            raise
+        own = time.monotonic() - t0
+        wait = replay = 0.0
+        for i, (run, child) in enumerate(zip(runs[1:], children, strict=True)):
+            t1 = time.monotonic()
+            answer = fanout.collect(child, deadline) if child is not None else None
+            children[i] = None
+            t2 = time.monotonic()
+            wait += t2 - t1
+            if answer is None:
+                self.fanout["recomputed"] += 1
+                work(run)
+            else:
+                self._replay(*answer)
+            replay += time.monotonic() - t2
+        self.fanout.setdefault("phases", []).append({"own_s": round(own, 3), "wait_s": round(wait, 3),
+                                                     "replay_s": round(replay, 3)})
+
+    def _in_child(self, work, run: list[Actor], insert: bool) -> tuple[list, int]:
+        """In a forked child: ``work(run)``, returning (the log of its graph changes, its engine calls)."""
+        self._log, self._log_only = [], not insert
+        before = self.evaluations
+        work(run)
+        return self._log, self.evaluations - before
+
+    def _replay(self, logged: list, evaluations: int) -> None:
+        """Make the graph changes a child logged (:meth:`_in_child`), in its order. Names arrive as
+        copies: each is swapped for the graph's own string, so the graph holds one per node."""
+        nodes = self.G._node
+        canon = {n: n for n in nodes}
+        for event in logged:
+            tag = event[0]
+            if tag == "e":
+                _t, u, v, kind, decision, conds, actions, ports, method, reason, evidence = event
+                self.add_edge(canon.get(u, u), canon.get(v, v), kind, decision=decision, conditions=conds,
+                              actions=actions, ports=ports, method=method, reason=reason, evidence=evidence,
+                              shared=True)
+            elif tag == "s":
+                _t, account, member_kind, descr, members = event
+                node = self.summary(account, member_kind, descr, [canon.get(m, m) for m in members])
+                canon.setdefault(node, node)
+            else:  # "p": a policy that did not parse, reported once as the first parse reports it
+                _t, key, gap = event
+                if key not in self.policy_cache:
+                    self.policy_cache[key] = False
+                    self.G.graph["gaps"].append(gap)
+        self.evaluations += evaluations
 
     # ------------------------------------------------------------------ exposure
     def _exposure_edges(self) -> None:

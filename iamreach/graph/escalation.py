@@ -342,9 +342,14 @@ def _possible(builder, actor, m) -> bool:
     return all(builder.actor_may(actor, a) for a in needed)
 
 
-def add_escalation_edges(builder, methods, actors=None) -> None:
+def add_escalation_edges(builder, methods, actors=None, runner=None) -> None:
     """Add ``escalates_to`` edges for every actor and every method in ``methods`` (``actors``: for
-    these users and roles alone, and none for the account administrators)."""
+    these users and roles alone, and none for the account administrators).
+
+    ``runner(work, insert)``: how the two passes over the users and roles run, ``work`` taking a
+    list of actors (default: ``work(actors)`` here; a fanned-out build passes its runs of actors to
+    forked processes, :meth:`iamreach.graph.builder._Builder._fan_out`). The second pass reads the
+    first pass's edges of the same actor, so its processes keep their edges (``insert``)."""
     esc = _Escalation(builder)
     by_cat = defaultdict(list)
     for m in methods:
@@ -354,13 +359,24 @@ def add_escalation_edges(builder, methods, actors=None) -> None:
         for admin in (a for a in builder.actors.values() if a.kind == "admin"):
             for m in by_cat["principal"]:
                 esc.principal(admin, m)
-    for actor in builder._actors_by_account(actors):
-        for cat, run in (("passrole", esc.passrole), ("workload", esc.workload), ("self", esc.self_methods),
-                         ("principal", esc.principal)):
-            for m in by_cat[cat]:
+
+    def first(run) -> None:
+        for actor in builder._actors_by_account(run):
+            for cat, method in (("passrole", esc.passrole), ("workload", esc.workload),
+                                ("self", esc.self_methods), ("principal", esc.principal)):
+                for m in by_cat[cat]:
+                    if _possible(builder, actor, m):
+                        method(actor, m)
+
+    def second(run) -> None:  # after can_assume / principal edges exist
+        for actor in builder._actors_by_account(run):
+            for m in by_cat["amplify"]:
                 if _possible(builder, actor, m):
-                    run(actor, m)
-    for actor in builder._actors_by_account(actors):  # after can_assume / principal edges exist
-        for m in by_cat["amplify"]:
-            if _possible(builder, actor, m):
-                esc.amplify(actor, m)
+                    esc.amplify(actor, m)
+
+    if runner is None:
+        first(actors)
+        second(actors)
+    else:
+        runner(first, False)
+        runner(second, True)
