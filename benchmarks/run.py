@@ -479,8 +479,9 @@ def render_block(result: dict[str, Any]) -> str:
             notes.append(f"graph {b['nodes']:,} nodes / {b['edges']:,} edges")
         if b.get("processes", 1) > 1:
             notes.append(f"build in {b['processes']} processes: {b['seconds']:.1f} s wall, CPU {b['own_cpu_s']:.1f} s "
-                         f"here + {b['children_cpu_s']:.1f} s in the forked ones (peak of the largest "
-                         f"{b.get('child_peak_rss_mib', 0) / 1024:.2f} GiB)"
+                         f"here + {b['children_cpu_s']:.1f} s in the forked ones (the largest one's peak RSS "
+                         f"{b.get('child_peak_rss_mib', 0) / 1024:.2f} GiB, which counts the pages it shares "
+                         "with the measuring process)"
                          + (f", {b['parts_recomputed']} part(s) redone here" if b.get("parts_recomputed") else ""))
         if "build_over_floor" in e:
             notes.append(f"build = {e['build_over_floor']:.1f}× the parse floor")

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import random
 import time
+from collections import Counter
 
 import pytest
 
@@ -40,12 +41,15 @@ def org(gen):
     inv = gen.generate(gen.SizeSpec("custom", accounts=3, principals=300, resources=400), seed=5)
     # a resource policy and a key policy that do not parse: each is one gap, reported once however
     # many processes come across it
-    buckets = [r for r in inv.resources if r.kind == "s3_bucket"]
-    keys = [r for r in inv.resources if r.kind == "kms_key"]
-    buckets[-1].policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "s3:*",
-                                                                   "Principal": "*", "Resource": "*"}]}
-    if keys:
-        keys[-1].policy = {"Statement": [{"Effect": "Allow", "Action": 7, "Principal": "*", "Resource": "*"}]}
+    last: dict[tuple[str, str], object] = {}
+    for r in inv.resources:
+        if r.kind in ("s3_bucket", "kms_key"):
+            last[(r.account, r.kind)] = r
+    for (_account, kind), r in last.items():
+        r.policy = ({"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "s3:*",
+                                                             "Principal": "*", "Resource": "*"}]}
+                    if kind == "s3_bucket" else
+                    {"Statement": [{"Effect": "Allow", "Action": 7, "Principal": "*", "Resource": "*"}]})
     return inv
 
 
@@ -55,13 +59,25 @@ def single(org):
 
 
 @pytest.mark.parametrize("jobs", [2, 3])
-def test_fanned_out_build_is_the_single_process_build(org, single, jobs):
+def test_fanned_out_build_is_the_single_process_build(org, single, jobs, monkeypatch):
+    replayed: Counter = Counter()
+    real = builder_mod._Builder._replay
+
+    def counting(self, logged, evaluations):
+        replayed.update(event[0] for event in logged)
+        return real(self, logged, evaluations)
+
+    monkeypatch.setattr(builder_mod._Builder, "_replay", counting)
     G = build_graph(org, jobs=jobs)
     assert G.graph["stats"]["processes"] == jobs
     assert G.graph["stats"]["parts_recomputed"] == 0
     assert single.graph["stats"]["processes"] == 1
     assert _view(G) == _view(single)
-    assert any(g["error_code"] == "PolicyParseError" for g in G.graph["gaps"])
+    # every kind of logged change came back from a child: edges, summary and service nodes, and
+    # documents that did not parse (one gap each, however many processes read them)
+    assert {"e", "s", "n", "p"} <= set(replayed), replayed
+    bad = [g["resource"] for g in G.graph["gaps"] if g["error_code"] == "PolicyParseError"]
+    assert bad and len(bad) == len(set(bad))
     # the authorizer kept with the graph answers as the single-process one does
     role = next(p.arn for p in org.principals if p.kind == "role")
     bucket = next(r.arn for r in org.resources if r.kind == "s3_bucket")

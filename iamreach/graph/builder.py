@@ -247,6 +247,12 @@ class _Builder:
                         actions=intern(actions, actions), ports=tuple(ports), method=method,
                         reason=intern(reason, reason), evidence=evidence)
 
+    def _add_node(self, node: str, **attrs) -> None:
+        """A node made while deciding edges (a service or federated principal a trust names)."""
+        if self._log is not None:
+            self._log.append(("n", node, attrs))
+        self.G.add_node(node, **attrs)
+
     def shared(self, items: Iterable, dedup: bool = False) -> tuple:
         """``items`` as one tuple shared by every edge given the same objects in the same order
         (with repeats by content dropped, first kept, when ``dedup``). Exact: keyed by the items'
@@ -279,6 +285,7 @@ class _Builder:
         self._make_actors()
         self._index_resource_policies()
         self._resource_summaries()
+        self.fanout["jobs"] = fanout.jobs_for(self.jobs, len(self.actors))
         self._assume_edges()
         self._decided_edges()
         network.add_network_edges(self)
@@ -801,15 +808,24 @@ class _Builder:
             if template is False or _SELF in template:  # a trust naming the role itself: its own pool
                 template = role.arn.encode()
             pools[(role.account, template)].append(role)
-        for (account, template), roles in sorted(pools.items()):
-            if len(roles) >= self.summary_min:
-                self._assume_pool(account, template, roles, by_account, only)
-            else:
-                for role in roles:
-                    trust = self.parse(role.trust_policy, f"{role.arn} trust policy", kind="trust")
-                    if trust is not None:
-                        for actor in self._assume_candidates(role, by_account, only).values():
-                            self._assume_edge(actor, role, trust)
+
+        def work(run: list) -> None:
+            for (account, template), roles in run:
+                if len(roles) >= self.summary_min:
+                    self._assume_pool(account, template, roles, by_account, only)
+                else:
+                    for role in roles:
+                        trust = self.parse(role.trust_policy, f"{role.arn} trust policy", kind="trust")
+                        if trust is not None:
+                            for actor in self._assume_candidates(role, by_account, only).values():
+                                self._assume_edge(actor, role, trust)
+
+        ordered = sorted(pools.items())
+        jobs = self.fanout["jobs"] if only is None else 1
+        if jobs < 2 or len(ordered) < 2:
+            work(ordered)
+            return
+        self._fan_out(_runs(ordered, jobs, lambda pool: len(pool[1])), work)
 
     def _assume_candidates(self, role: Principal, by_account, only: set[str] | None = None) -> dict[str, Actor]:
         """The actors a role's trust policy could let in (and the service / federated nodes it trusts;
@@ -831,8 +847,8 @@ class _Builder:
                 svc = key[8:]
                 node = service_node(svc)
                 if node not in G:
-                    G.add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
-                               name=svc, tags={}, labels=(), vpc=None, subnets=(), record=None)
+                    self._add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
+                                   name=svc, tags={}, labels=(), vpc=None, subnets=(), record=None)
                 self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, reason=f"trust policy trusts {svc}",
                               actions=["sts:AssumeRole"],
                               evidence=[self.ev("trust_policy", role.arn, f"Principal Service {svc}")])
@@ -840,8 +856,8 @@ class _Builder:
                 fed = key[10:]
                 node = f"federated:{fed}"
                 if node not in G:
-                    G.add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
-                               name=fed, tags={}, labels=(), vpc=None, subnets=(), record=None)
+                    self._add_node(node, kind=NodeKind.SERVICE_PRINCIPAL.value, account=None, region=None,
+                                   name=fed, tags={}, labels=(), vpc=None, subnets=(), record=None)
                 self.add_edge(node, role.arn, EdgeKind.CAN_ASSUME, decision="conditional",
                               conditions=[{"key": "federation", "detail": "holders of a federated identity"}],
                               actions=["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
@@ -1449,22 +1465,19 @@ class _Builder:
         actors decided in forked ones (:mod:`iamreach.graph.fanout`); the graph is the same."""
         from iamreach.graph import escalation
 
-        jobs = fanout.jobs_for(self.jobs, len(self.actors))
+        jobs = self.fanout["jobs"]
         if jobs < 2:
             self._access_edges()
             self._escalation_edges()
             return
-        self.fanout["jobs"] = jobs
-        order = list(self._actors_by_account(None, drop=False))
-        size = -(-len(order) // jobs)
-        runs = [order[i:i + size] for i in range(0, len(order), size)]
+        runs = _runs(list(self._actors_by_account(None, drop=False)), jobs)
         self._fan_out(runs, self._access_edges)
         esc_runs = [[a for a in run if a.kind in ("user", "role")] for run in runs]
         escalation.add_escalation_edges(self, ESCALATION_METHODS,
                                         runner=lambda work, insert: self._fan_out(esc_runs, work, insert=insert))
 
-    def _fan_out(self, runs: list[list[Actor]], work, *, insert: bool = False) -> None:
-        """``work(run)`` for each run of actors, the first here and each other in a forked child
+    def _fan_out(self, runs: list[list], work, *, insert: bool = False) -> None:
+        """``work(run)`` for each run (of actors, or of roles' trust pools), the first here and each other in a forked child
         whose log is then replayed here, in run order (a child that fails: its run is done here).
         ``insert``: the children add their edges to their own graph too (``work`` reads them)."""
         children: list[fanout.Child | None] = []
@@ -1494,7 +1507,7 @@ class _Builder:
         self.fanout.setdefault("phases", []).append({"own_s": round(own, 3), "wait_s": round(wait, 3),
                                                      "replay_s": round(replay, 3)})
 
-    def _in_child(self, work, run: list[Actor], insert: bool) -> tuple[list, int]:
+    def _in_child(self, work, run: list, insert: bool) -> tuple[list, int]:
         """In a forked child: ``work(run)``, returning (the log of its graph changes, its engine calls)."""
         self._log, self._log_only = [], not insert
         before = self.evaluations
@@ -1513,6 +1526,11 @@ class _Builder:
                 self.add_edge(canon.get(u, u), canon.get(v, v), kind, decision=decision, conditions=conds,
                               actions=actions, ports=ports, method=method, reason=reason, evidence=evidence,
                               shared=True)
+            elif tag == "n":
+                _t, node, attrs = event
+                if node not in nodes:
+                    self.G.add_node(node, **attrs)
+                canon.setdefault(node, node)
             elif tag == "s":
                 _t, account, member_kind, descr, members = event
                 node = self.summary(account, member_kind, descr, [canon.get(m, m) for m in members])
@@ -1720,6 +1738,26 @@ def _merge_bpa(bucket: dict | None, account: dict | None) -> dict:
         for k, v in src.items():
             out[k] = bool(out.get(k)) or bool(v)
     return out
+
+
+def _runs(items: list, n: int, weight=None) -> list[list]:
+    """``items`` cut into at most ``n`` contiguous runs of about equal total ``weight`` (default 1 each).
+
+    >>> _runs(list(range(7)), 3)
+    [[0, 1], [2, 3, 4], [5, 6]]
+    >>> _runs(["a", "bbbbbb", "c", "d"], 2, len)
+    [['a', 'bbbbbb'], ['c', 'd']]
+    """
+    weights = [1 if weight is None else max(1, weight(x)) for x in items]
+    total = sum(weights)
+    runs: list[list] = [[]]
+    done = 0
+    for x, w in zip(items, weights, strict=True):
+        if runs[-1] and len(runs) < n and done + w / 2 > total * len(runs) / n:
+            runs.append([])
+        runs[-1].append(x)
+        done += w
+    return runs
 
 
 def _could_match(pattern: str, arn: str) -> bool:

@@ -1,19 +1,20 @@
 """Run parts of a graph build in forked processes, with this process as the fallback.
 
-The decided edges of a build (data access, escalation) are a loop over actors in which each actor's
-edges depend on nothing another actor's loop added. :meth:`iamreach.graph.builder._Builder.build`
-cuts the actors into contiguous runs; each run after the first goes to a forked child, which
-inherits the builder as it stands (copy-on-write), decides its run's edges and sends them back as a
-log of the builder's own calls (``add_edge``, summary nodes, policies that did not parse). The
-parent decides the first run itself, then replays each child's log in run order, so the graph is the
-one a single process builds: the same nodes, edges and attributes, in the same order
-(``tests/test_build_fanout.py``).
+The decided edges of a build (``can_assume``, data access, escalation) are loops over trust pools
+and actors in which each one's edges depend on nothing another's added. The builder
+(:mod:`iamreach.graph.builder`) cuts them into contiguous runs; each run after the first goes to a
+forked child, which inherits the builder as it stands (copy-on-write), decides its run's edges and
+sends them back as a log of the builder's own calls (``add_edge``, summary and service-principal
+nodes, policies that did not parse). The parent decides the first run itself, then replays each
+child's log in run order, so the graph is the one a single process builds: the same nodes, edges
+and attributes, in the same order (``tests/test_build_fanout.py``).
 
 A child that fails, exits, is killed (the out-of-memory killer is asked to pick a child first) or
 takes far longer than this process took for its own run is not waited for: its run is decided again
-here. Forking is used only where it is safe and pays: ``fork`` exists, the process runs a single
-thread (a lock held by another thread would stay held in the child), there are at least two CPUs and
-the memory to hold a copy. ``IAMREACH_BUILD_JOBS`` sets the number of processes (``1``: none forked).
+here. By default, forking is used only where it is safe and pays: ``fork`` exists, the process runs
+a single thread (a lock held by another thread would stay held in the child), there are at least two
+CPUs, at least :data:`AUTO_MIN_ACTORS` actors, and the memory to hold a copy.
+``IAMREACH_BUILD_JOBS`` (or ``build_graph(jobs=...)``) sets the number of processes: ``1`` forks none.
 """
 
 from __future__ import annotations
