@@ -161,3 +161,59 @@ def test_child_files_are_removed(org, tmp_path, monkeypatch):
     monkeypatch.setattr(fanout.tempfile, "tempdir", str(tmp_path))
     build_graph(org, jobs=3)
     assert list(tmp_path.iterdir()) == []
+
+
+def _gone(pid: int) -> bool:
+    """Has process ``pid`` ended (gone, or a zombie nobody reaped yet)?"""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return any(line.split()[1] == "Z" for line in fh if line.startswith("State:"))
+    except FileNotFoundError:
+        return True
+
+
+def test_an_interrupted_build_leaves_no_child_and_no_file(org, tmp_path, monkeypatch):
+    monkeypatch.setattr(fanout.tempfile, "tempdir", str(tmp_path))
+    spawned: list[int] = []
+    real_spawn = fanout.spawn
+
+    def spawn(work):
+        child = real_spawn(work)
+        spawned.append(child.pid)
+        return child
+
+    monkeypatch.setattr(fanout, "spawn", spawn)
+    parent, real = os.getpid(), builder_mod._Builder._access_edge
+
+    def access_edge(self, *args, **kwargs):
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(builder_mod._Builder, "_access_edge", access_edge)
+    with pytest.raises(KeyboardInterrupt):
+        build_graph(org, jobs=3)
+    assert len(spawned) >= 2
+    assert all(_gone(pid) for pid in spawned)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads /proc")
+def test_a_child_ends_with_its_parent(tmp_path):
+    """A build process killed outright (no chance to clean up) takes its children with it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, sys, time\n"
+        "from iamreach.graph import fanout\n"
+        "child = fanout.spawn(lambda: time.sleep(120))\n"
+        "print(child.pid, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True)
+    pid = int(out.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)

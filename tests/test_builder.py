@@ -174,6 +174,36 @@ def test_kms_decrypt_gates_sse_kms_reads():
     assert edges(G, SYN_ROLE, key_arn, "decrypts")
 
 
+def test_keys_with_one_key_policy_still_answer_by_their_tags_and_arns():
+    """Keys alike share one kms:Decrypt answer per actor (``_Builder._key_sig``), but only alike:
+    a tag an identity condition reads, or a statement naming one key, tells them apart."""
+    def key(name, tags):
+        return Resource(arn=f"arn:aws:kms:us-east-1:{PROD}:key/{name}", kind="kms_key", account=PROD,
+                        region="us-east-1", id=name, tags=tags,
+                        policy=doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PROD}:root"},
+                                    "Action": "kms:*", "Resource": "*"}),
+                        attributes={"key_manager": "CUSTOMER", "key_state": "Enabled", "aliases": [], "grants": []})
+
+    def data(i, key_arn):
+        return Resource(arn=f"arn:aws:dynamodb:us-east-1:{PROD}:table/t{i}", kind="dynamodb_table", account=PROD,
+                        region="us-east-1", id=f"t{i}", name=f"t{i}", attributes={"kms_key_arn": key_arn})
+
+    keys = [key("k1", {"team": "a"}), key("k2", {"team": "a"}), key("k3", {"team": "b"}), key("k4", {"team": "a"})]
+    reader = role(PROD, "reader", inline={"a": doc(
+        allow("dynamodb:GetItem"),
+        allow("kms:Decrypt", "*", Condition={"StringEquals": {"aws:ResourceTag/team": "a"}}),
+        {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": keys[3].arn})})
+    inv = base_inventory()
+    inv.principals = [reader]
+    inv.resources = [*keys, *(data(i, k.arn) for i, k in enumerate(keys))]
+    G = build_graph(inv)
+    readable = sorted(v for _, v, d in G.out_edges(reader.arn, data=True) if d["kind"] == "reads")
+    assert readable == [f"arn:aws:dynamodb:us-east-1:{PROD}:table/t0", f"arn:aws:dynamodb:us-east-1:{PROD}:table/t1"]
+    for i in (0, 1):
+        (_, _, d), = edges(G, reader.arn, f"arn:aws:dynamodb:us-east-1:{PROD}:table/t{i}", "reads")
+        assert keys[i].arn in str(d["evidence"])  # the gate names the key(s) in front
+
+
 def test_shared_snapshot_restorable_by_synthetic_role():
     inv = base_inventory()
     snap = Resource(arn=f"arn:aws:rds:us-east-1:{PROD}:cluster-snapshot:phi-snap", kind="rds_cluster_snapshot",

@@ -96,3 +96,30 @@ def test_actors_are_visited_by_account_once_each_whatever_the_inventory_order(or
     # member it was decided on, the first of its pool in inventory order)
     decided = {k: (d["decision"], d["actions"], d["conditions"]) for k, d in _edges(G).items()}
     assert decided == {k: (d["decision"], d["actions"], d["conditions"]) for k, d in _edges(build_graph(org)).items()}
+
+
+def test_alike_keys_share_one_decrypt_answer_without_changing_the_graph(org):
+    """``kms:Decrypt`` on keys alike (same account, manager, key policy template and the tag values
+    and statement matches it reads) is asked once per actor: the same edges, attributes and
+    evidence (each gate still names its own key) as asking for every key, with fewer engine calls."""
+    inv = dataclasses.replace(org)
+    keys = [r for r in inv.resources if r.kind == "kms_key"]
+    assert len(keys) > 4
+    each = builder._Builder(inv, builder.Config.default(), jobs=1)
+    each.share_key_gates = False
+    G_each = each.build()
+    calls: list[str] = []
+    real = builder._Builder.decide
+
+    def counting(self, actor, action, resource, **kw):
+        calls.append(action)
+        return real(self, actor, action, resource, **kw)
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(builder._Builder, "decide", counting)
+        G_alike = build_graph(inv, jobs=1)
+    assert _edges(G_alike) == _edges(G_each)
+    assert list(G_alike.nodes(data=True)) == list(G_each.nodes(data=True))
+    decrypts = calls.count("kms:Decrypt")
+    assert 0 < decrypts < G_each.graph["stats"]["evaluations"] - (G_alike.graph["stats"]["evaluations"] - decrypts)
+    assert G_alike.graph["stats"]["evaluations"] < G_each.graph["stats"]["evaluations"]

@@ -47,7 +47,15 @@ from iamreach.graph.candidates import (
     project_tags,
     resource_tag_keys,
 )
-from iamreach.graph.policy import Decision, PolicyError, Request, evaluate, match_wildcard, parse_policy
+from iamreach.graph.policy import (
+    ConditionTerm,
+    Decision,
+    PolicyError,
+    Request,
+    evaluate,
+    match_wildcard,
+    parse_policy,
+)
 from iamreach.graph.tables import ACCESS, ESCALATION_METHODS, KMS_GATED_KINDS
 from iamreach.inventory import Inventory, Principal, Resource
 from iamreach.model import (
@@ -205,6 +213,9 @@ class _Builder:
         self._term_dicts: dict = {}
         self._ev_dicts: dict[tuple, dict] = {}
         self._explained: dict[tuple, tuple] = {}
+        self._key_templates: dict[str, tuple] = {}
+        #: keys alike (:meth:`_key_sig`) share one ``kms:Decrypt`` answer per actor
+        self.share_key_gates = True
 
     # ------------------------------------------------------------------ helpers
     def parse(self, doc: Any, source: str, kind: str = "identity"):
@@ -729,7 +740,10 @@ class _Builder:
     def conditions_of(self, result) -> tuple[dict, ...]:
         """The conditions of an engine result as plain dicts, one tuple per distinct list of
         condition terms and one dict per distinct term, shared by every edge (never mutated)."""
-        terms = result.conditions
+        return self.conditions_of_terms(result.conditions)
+
+    def conditions_of_terms(self, terms: tuple) -> tuple[dict, ...]:
+        """:meth:`conditions_of` for a tuple of condition terms."""
         hit = self._conds.get(terms)
         if hit is None:
             out = []
@@ -1206,7 +1220,7 @@ class _Builder:
     def _build_caches(self) -> tuple[dict, ...]:
         return (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern, self._parts_cache,
                 self._part_info, self._rels, self._reads_cache, self._interned, self._shared, self._conds,
-                self._term_dicts, self._explained, self._ev_dicts)
+                self._term_dicts, self._explained, self._ev_dicts, self._key_templates)
 
     def _drop_build_caches(self) -> None:
         """Empty every build-time cache at once. Safe at any point between two actors: each is keyed
@@ -1425,10 +1439,34 @@ class _Builder:
         gkey = ("kms-gate", _get_path(r.attributes, KMS_GATED_KINDS[r.kind]))
         if gkey in memo:
             return memo[gkey]
-        gate = memo[gkey] = self._kms_gate(actor, r, self._kms_keys, self._kms_by_id)
+        gate = memo[gkey] = self._kms_gate(actor, r, self._kms_keys, self._kms_by_id, memo)
         return gate
 
-    def _kms_gate(self, actor, r, kms_keys, kms_by_id):
+    def _key_sig(self, actor, key: Resource) -> tuple | None:
+        """What ``actor``'s ``kms:Decrypt`` on ``key`` reads besides the key's ARN, as a key under
+        which keys alike share one engine answer (in the actor's memo): the key's account and manager,
+        its key policy with the key's ARN as a placeholder (not shared when the policy names the key
+        itself), which resource-specific statements of the actor's layers match the ARN, and the
+        values of the tags those statements and the key policy condition on. None: decide alone.
+        The alikeness rule of :meth:`memo_key` and the summaries', applied to keys."""
+        hit = self._key_templates.get(key.arn)
+        if hit is None:
+            template = _policy_template(key.policy, key.arn) if key.policy is not None else b""
+            if template is not False and _SELF in template:
+                template = False
+            tags = resource_tag_keys(key.policy) if key.policy is not None else frozenset()
+            hit = self._key_templates[key.arn] = (template, tags)
+        template, policy_tags = hit
+        if template is False:
+            return None
+        rel, keys = self._reads(actor, key.account, "kms:Decrypt")
+        if rel is None:
+            return None
+        keys = None if keys is None or policy_tags is None else keys | policy_tags
+        return ("kms-alike", key.account, key.attributes.get("key_manager"), template,
+                project_tags(key.tags, keys), match_signature(rel, key.arn))
+
+    def _kms_gate(self, actor, r, kms_keys, kms_by_id, memo=None):
         """kms:Decrypt on the customer key protecting ``r``: None when denied, else (decision, conds, evidence)."""
         key_ref = _get_path(r.attributes, KMS_GATED_KINDS[r.kind])
         if not key_ref:
@@ -1442,16 +1480,30 @@ class _Builder:
                                                         "AWS-managed or uncollected same-account key"),)))
         if key.attributes.get("key_manager") == "AWS" and key.account != actor.account:
             return None  # AWS-managed keys cannot be used from another account
-        kpol = self.parse(key.policy, f"{key.arn} key policy", kind="resource") if key.policy else None
-        res = self.decide_unless_denied(actor, "kms:Decrypt", key.arn, resource_account=key.account,
-                                        resource_policy=kpol, resource_tags=key.tags, doc=key.policy, required=True)
+        sig = self._key_sig(actor, key) if memo is not None and self.share_key_gates else None
+        hit = memo.get(sig) if sig is not None else None
+        if hit is None:
+            kpol = self.parse(key.policy, f"{key.arn} key policy", kind="resource") if key.policy else None
+            res = self.decide_unless_denied(actor, "kms:Decrypt", key.arn, resource_account=key.account,
+                                            resource_policy=kpol, resource_tags=key.tags, doc=key.policy,
+                                            required=True)
+            terms = () if res.decision == Decision.DENIED else res.conditions
+            if sig is not None:
+                memo[sig] = (res, key.arn)
+        else:
+            res, decided_on = hit
+            terms = () if res.decision == Decision.DENIED else res.conditions
+            if terms:  # the key policy's terms name their policy by its key: this key's
+                was, now = f"{decided_on} key policy", f"{key.arn} key policy"
+                terms = tuple(ConditionTerm(t.effect, t.operator, t.key, t.values, now, t.sid, t.negated)
+                              if t.source == was else t for t in terms)
         if res.decision == Decision.DENIED:
             for grant in key.attributes.get("grants") or ():
                 if grant.get("grantee_principal") in (actor.arn,) and "Decrypt" in (grant.get("operations") or ()):
                     return ("allowed", (), self.shared((self.ev("kms_grant", key.arn, f"grant {grant.get('grant_id')}"),)))
             return None
         ev = self.ev("key_policy", key.arn, f"kms:Decrypt {res.decision.value} on the key protecting the data")
-        return (res.decision.value, self.conditions_of(res), self.shared((ev,)))
+        return (res.decision.value, self.conditions_of_terms(terms), self.shared((ev,)))
 
     # ------------------------------------------------------------------ escalation
     def _escalation_edges(self) -> None:
@@ -1492,18 +1544,22 @@ class _Builder:
             raise
         own = time.monotonic() - t0
         wait = replay = 0.0
-        for i, (run, child) in enumerate(zip(runs[1:], children, strict=True)):
-            t1 = time.monotonic()
-            answer = fanout.collect(child, deadline) if child is not None else None
-            children[i] = None
-            t2 = time.monotonic()
-            wait += t2 - t1
-            if answer is None:
-                self.fanout["recomputed"] += 1
-                work(run)
-            else:
-                self._replay(*answer)
-            replay += time.monotonic() - t2
+        try:
+            for i, (run, child) in enumerate(zip(runs[1:], children, strict=True)):
+                t1 = time.monotonic()
+                answer = fanout.collect(child, deadline) if child is not None else None
+                children[i] = None
+                t2 = time.monotonic()
+                wait += t2 - t1
+                if answer is None:
+                    self.fanout["recomputed"] += 1
+                    work(run)
+                else:
+                    self._replay(*answer)
+                replay += time.monotonic() - t2
+        except BaseException:  # interrupted: no child is left working for nobody
+            fanout.stop(children)
+            raise
         self.fanout.setdefault("phases", []).append({"own_s": round(own, 3), "wait_s": round(wait, 3),
                                                      "replay_s": round(replay, 3)})
 

@@ -103,10 +103,11 @@ def jobs_for(requested: int | None, actors: int) -> int:
 
 @dataclass
 class Child:
-    """A forked child working on one part; its answer is pickled into ``path``."""
+    """A forked child working on one part; its answer is pickled into ``file``, an unnamed
+    temporary file both processes hold (so nothing is left on disk, however either ends)."""
 
     pid: int
-    path: str
+    file: Any
 
 
 def _prefer_me_when_memory_runs_out() -> None:
@@ -117,37 +118,51 @@ def _prefer_me_when_memory_runs_out() -> None:
         pass
 
 
+def _die_with(parent: int) -> None:
+    """End this child when ``parent`` ends, however it ends (Linux: ``PR_SET_PDEATHSIG``), so that a
+    killed build leaves no process behind working for nobody."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)
+
+
 def spawn(work: Callable[[], Any]) -> Child | None:
     """Fork a child that runs ``work()`` and sends back what it returns (None: fork failed)."""
-    fd, path = tempfile.mkstemp(prefix="iamreach-part-", suffix=".pickle")
+    file = tempfile.TemporaryFile(prefix="iamreach-part-")
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError as exc:
-        os.close(fd)
-        os.unlink(path)
+        file.close()
         log.warning("could not fork a build process (%s): building that part here", exc)
         return None
     if pid == 0:  # the child: runs work() and exits, never returning into the caller
         status = 1
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C stops a child at once
+            _die_with(parent)
             _prefer_me_when_memory_runs_out()
             try:
                 answer: tuple[str, Any] = ("ok", work())
             except BaseException as exc:  # report it: the parent logs it and does the part itself
                 answer = ("error", f"{type(exc).__name__}: {exc}")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(answer, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(answer, file, protocol=pickle.HIGHEST_PROTOCOL)
+            file.flush()
             status = 0
         finally:
             os._exit(status)
-    os.close(fd)
-    return Child(pid, path)
+    return Child(pid, file)
 
 
 def collect(child: Child, deadline: float) -> Any | None:
     """What ``child``'s ``work()`` returned; None when it failed, or was still busy at ``deadline``
-    (a :func:`time.monotonic` time; it is then killed). The child is reaped and its file removed."""
+    (a :func:`time.monotonic` time; it is then killed). The child is reaped and its file closed."""
     try:
         while True:
             pid, status = os.waitpid(child.pid, os.WNOHANG)
@@ -164,8 +179,8 @@ def collect(child: Child, deadline: float) -> Any | None:
             log.warning("a build process ended with %s: building its part here",
                         f"signal {-code}" if code < 0 else f"exit code {code}")
             return None
-        with open(child.path, "rb") as fh:
-            tag, value = pickle.load(fh)
+        child.file.seek(0)
+        tag, value = pickle.load(child.file)
         if tag != "ok":
             log.warning("a build process failed (%s): building its part here", value)
             return None
@@ -174,14 +189,11 @@ def collect(child: Child, deadline: float) -> Any | None:
         log.warning("could not read a build process's answer (%s): building its part here", exc)
         return None
     finally:
-        try:
-            os.unlink(child.path)
-        except OSError:
-            pass
+        child.file.close()
 
 
 def stop(children: list[Child | None]) -> None:
-    """Kill and reap ``children`` and remove their files (this process is giving up)."""
+    """Kill and reap ``children`` and close their files (this process is giving up)."""
     for child in children:
         if child is None:
             continue
@@ -190,7 +202,4 @@ def stop(children: list[Child | None]) -> None:
             os.waitpid(child.pid, 0)
         except OSError:
             pass
-        try:
-            os.unlink(child.path)
-        except OSError:
-            pass
+        child.file.close()
