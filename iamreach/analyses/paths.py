@@ -63,6 +63,11 @@ EdgeFilter = str | EdgeKind | Iterable[str | EdgeKind] | Callable[[str, str, dic
 
 _IAM_SERVICES = {"iam", "organizations", "sts"}
 
+#: :func:`paths` cuts its search region by the sources too (:func:`_toward`), and sources alike share
+#: one search; tests switch both off to compare
+_CUT_REGION = True
+_SHARE_TREES = True
+
 
 def _edge_pred(kinds: EdgeFilter, include_conditional: bool) -> Callable[[str, str, dict], bool]:
     if callable(kinds) and not isinstance(kinds, (str, EdgeKind)):
@@ -108,26 +113,36 @@ def _pick(u, v, keyed: dict, pred, default) -> tuple | None:
 class _Preds:
     """Reverse adjacency read from the graph on demand: ``get(v)`` lists the predecessors with a
     traversable edge into ``v``. A search backwards from the targets reads only the edges it
-    reaches, not the whole graph."""
+    reaches, not the whole graph. ``forward``: the successors instead (the same test of each pair's
+    edges). ``within``: only neighbours in this set are listed."""
 
-    def __init__(self, G, pred):
-        self.pred_dicts = G._pred
+    def __init__(self, G, pred, within=None, forward=False):
+        self.pred_dicts = G._succ if forward else G._pred
         self.pred = pred
         self.default = getattr(pred, "default_kinds", False)
+        self.within = within
+        self.forward = forward
 
     def get(self, v, default=()):
         row = self.pred_dicts.get(v)
         if not row:
             return default
-        dflt = self.default
+        dflt, within = self.default, self.within
         if not dflt:
-            return [u for u, keyed in row.items() if _pick(u, v, keyed, self.pred, dflt) is not None]
+            pred = self.pred
+            if self.forward:
+                return [u for u, keyed in row.items()
+                        if (within is None or u in within) and _pick(v, u, keyed, pred, dflt) is not None]
+            return [u for u, keyed in row.items()
+                    if (within is None or u in within) and _pick(u, v, keyed, pred, dflt) is not None]
         # every traversable kind (the default filter, tested as _pick's first branch does): one
         # traversable edge of the pair is enough, so no best edge is chosen and no call is made per pair
         out = []
         skip = NON_TRAVERSABLE
         allowed_only = dflt == "allowed"
         for u, keyed in row.items():
+            if within is not None and u not in within:
+                continue
             for d in keyed.values():
                 if d.get("kind") not in skip and (not allowed_only or d.get("decision") == "allowed"):
                     out.append(u)
@@ -174,13 +189,26 @@ class _Succs:
         return row
 
 
-def _toward(G, pred, tgt: set[str], limit: int) -> tuple[_Succs, dict[str, int]]:
+def _toward(G, pred, tgt: set[str], limit: int, src: set[str] | None = None) -> tuple[_Succs, dict[str, int]]:
     """``(adj, to_tgt)``: hop distances to the nearest target (within ``limit``) and the best-edge
     adjacency among the nodes that have one. Only those nodes can be on a path to a target; rows
     keep the graph's order, so searches over them find the witnesses the whole graph gives. The
     rows are made when a search from a source first reads them: those searches read a few of the
-    region's rows (542 of 4,617 nodes on a 4,000-principal organization)."""
-    to_tgt = _reverse_dist(_Preds(G, pred), tgt, limit)
+    region's rows (542 of 4,617 nodes on a 4,000-principal organization).
+
+    ``src``: the searches start only there, so the region is cut to the nodes some path of at most
+    ``limit`` hops from a source to a target can pass: first the nodes within ``limit`` of a source
+    (a forward walk), then the walk back from the targets inside them, keeping a node only when its
+    two distances add up to ``limit`` at most. Every node of such a path is kept, and a search never
+    needs any other (the step that first reaches a node of such a path comes from a node of it), so
+    the witnesses, the distances and the enumeration are those of the whole region; on M it is 453
+    of 17,263 nodes (``tests/test_paths_region.py`` compares the two on generated organizations).
+    """
+    if src is None:
+        return _Succs(G, pred, within=(to_tgt := _reverse_dist(_Preds(G, pred), tgt, limit))), to_tgt
+    near, _ = _bfs(_Preds(G, pred, forward=True), sorted(src), limit=limit)
+    back = _reverse_dist(_Preds(G, pred, within=near), [t for t in tgt if t in near], limit)
+    to_tgt = {v: d for v, d in back.items() if near[v] + d <= limit}
     return _Succs(G, pred, within=to_tgt), to_tgt
 
 
@@ -294,19 +322,31 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
         raise InputError(f"max_hops must be at least 1, got {max_hops}")
     src = _resolve(G, sources, "sources")
     tgt = _resolve(G, targets, "targets")
-    adj, to_tgt = _toward(G, _edge_pred(kinds, include_conditional), tgt, max_hops)
+    adj, to_tgt = _toward(G, _edge_pred(kinds, include_conditional), tgt, max_hops, src if _CUT_REGION else None)
     found: dict[tuple, Path] = {}
-    # 1. the shortest witness for every connected pair
+    # 1. the shortest witness for every connected pair. Sources that are not targets and whose
+    # rows list the same successors in the same order share one search: a search from either pops
+    # the root first and then sees the same nodes in the same order (the other root, if reached,
+    # only finds its row already at one hop, so it is nobody's parent), so the witnesses are the
+    # same but for the root.
+    trees: dict[tuple, tuple[dict, dict, str]] = {}
     for s in sorted(src):
         if s not in to_tgt:
             continue
-        dist, parent = _bfs(adj, [s], limit=max_hops)
+        row = tuple(adj.get(s, ())) if _SHARE_TREES and s not in tgt else None
+        tree = trees.get(row) if row is not None else None
+        if tree is None:
+            tree = (*_bfs(adj, [s], limit=max_hops), s)
+            if row is not None:
+                trees[row] = tree
+        dist, parent, root = tree
         for t in sorted(tgt & dist.keys()):
             if t == s:
                 continue
             nodes = [t]
-            while nodes[-1] != s:
+            while nodes[-1] != root:
                 nodes.append(parent[nodes[-1]])
+            nodes[-1] = s
             nodes.reverse()
             p = _make_path(adj, nodes)
             found[p.nodes] = p
