@@ -220,9 +220,16 @@ def _resolve(G, spec, what: str) -> set[str]:
     return nodes
 
 
-def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None):
+def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | None = None,
+         to_go: dict[str, int] | None = None):
     """Hop distances from ``starts`` and the BFS parents. A step out of a summary node
-    (``includes``) is free: a 0-1 BFS, so distances count the steps a principal takes."""
+    (``includes``) is free: a 0-1 BFS, so distances count the steps a principal takes.
+
+    ``to_go`` (with ``limit``): a lower bound of each node's hops to a target (missing: none within
+    reach); a node from which no target is within ``limit`` in all is reached but not searched on.
+    No node of a path to a target within ``limit`` is such a node, and a node first reached from
+    one of those is on no such path either (or the node it came from would be on it too), so
+    every target gets the distance and the parent chain of the search without ``to_go``."""
     dist, parent = {}, {}
     q = deque()
     for s in starts:
@@ -237,6 +244,8 @@ def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | 
         # is_summary, inlined: this loop runs for every node each search reaches
         free_out = isinstance(u, str) and u.startswith(summary)
         if limit is not None and d >= limit and not free_out:
+            continue
+        if to_go is not None and d + to_go.get(u, limit + 1) > limit:
             continue
         w = 0 if free_out else 1
         nd = d + w
@@ -296,6 +305,65 @@ def _make_path(adj, nodes: list[str]) -> Path:
     return Path(tuple(hops))
 
 
+class _Witnesses:
+    """The shortest-witness searches of :func:`paths` (the 0-1 BFS of :func:`_bfs` from each source
+    over the region's rows), shared where they provably coincide. ``tree(s)`` is ``(dist, parent,
+    root, head, offset)``: the witness to ``t`` is ``head`` followed by the parent chain from
+    ``root`` down to ``t`` (``root`` left out), ``dist[t] + offset`` hops long.
+
+    - A node that is not a target and has one successor, itself not a target, searches as that
+      successor does, one hop later (none when the node is a summary): the successor is the first
+      node popped after it, and the node, if reached again, finds its one successor done, so it is
+      nobody's parent; nodes up to ``max_hops - 1`` hops from the successor get the same parents
+      with a one-hop-shorter limit, since the search pops nodes in order of distance. Chains of such
+      nodes (workload -> instance profile -> role) share the last one's search.
+    - Nodes that are not targets, are both summaries or both not, and whose rows list the same
+      successors in the same order share one search: each pops itself first, then the same nodes
+      in the same order (a summary's free step puts its row in front of the queue in reverse, a
+      principal's step at its back in order: hence the first condition); the other root, if
+      reached, finds its row done, so the witnesses differ only in their first node.
+
+    ``tests/test_paths_region.py`` compares the answers with a search from every source.
+    """
+
+    def __init__(self, adj, region, tgt: set[str], limit: int):
+        # the region's rows as plain tuples: each search reads them once per node it pops
+        self.rows = {u: tuple(adj.get(u, ())) for u in region}
+        self.tgt, self.limit, self.to_go = tgt, limit, region
+        self.by_node: dict[str, tuple] = {}
+        self.by_row: dict[tuple, tuple] = {}  # (is a summary, row) -> a search
+
+    def tree(self, s: str) -> tuple[dict, dict, str, tuple, int]:
+        by_node, rows, tgt = self.by_node, self.rows, self.tgt
+        hit = by_node.get(s)
+        if hit is not None:
+            return hit
+        chain: list[str] = []  # nodes searching as their one successor does
+        u = s
+        while True:
+            hit = by_node.get(u)
+            if hit is not None:
+                break
+            row = rows.get(u, ())
+            if (_SHARE_TREES and u not in tgt and len(row) == 1 and row[0] not in tgt
+                    and row[0] != u and row[0] not in chain):
+                chain.append(u)
+                u = row[0]
+                continue
+            key = (is_summary(u), row) if _SHARE_TREES and u not in tgt else None
+            base = self.by_row.get(key) if key is not None else None
+            if base is None:
+                base = (*_bfs(rows, [u], limit=self.limit, to_go=self.to_go), u)
+                if key is not None:
+                    self.by_row[key] = base
+            hit = by_node[u] = (*base, (u,), 0)
+            break
+        for v in reversed(chain):
+            dist, parent, root, head, offset = hit
+            hit = by_node[v] = (dist, parent, root, (v, *head), offset + (0 if is_summary(v) else 1))
+        return hit
+
+
 def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max_hops: int = 8,
           include_conditional: bool = True, max_paths: int = 1000) -> PathSet:
     """Witness paths from ``sources`` to ``targets``, shortest first.
@@ -324,31 +392,21 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
     tgt = _resolve(G, targets, "targets")
     adj, to_tgt = _toward(G, _edge_pred(kinds, include_conditional), tgt, max_hops, src if _CUT_REGION else None)
     found: dict[tuple, Path] = {}
-    # 1. the shortest witness for every connected pair. Sources that are not targets and whose
-    # rows list the same successors in the same order share one search: a search from either pops
-    # the root first and then sees the same nodes in the same order (the other root, if reached,
-    # only finds its row already at one hop, so it is nobody's parent), so the witnesses are the
-    # same but for the root.
-    trees: dict[tuple, tuple[dict, dict, str]] = {}
+    # 1. the shortest witness for every connected pair (searches shared where they coincide: _Witnesses)
+    witnesses = _Witnesses(adj, to_tgt, tgt, max_hops)
     for s in sorted(src):
         if s not in to_tgt:
             continue
-        row = tuple(adj.get(s, ())) if _SHARE_TREES and s not in tgt else None
-        tree = trees.get(row) if row is not None else None
-        if tree is None:
-            tree = (*_bfs(adj, [s], limit=max_hops), s)
-            if row is not None:
-                trees[row] = tree
-        dist, parent, root = tree
+        dist, parent, root, head, offset = witnesses.tree(s)
         for t in sorted(tgt & dist.keys()):
-            if t == s:
+            if t == s or dist[t] + offset > max_hops:
                 continue
-            nodes = [t]
-            while nodes[-1] != root:
-                nodes.append(parent[nodes[-1]])
-            nodes[-1] = s
-            nodes.reverse()
-            p = _make_path(adj, nodes)
+            chain = [t]
+            while chain[-1] != root:
+                chain.append(parent[chain[-1]])
+            chain.pop()
+            chain.reverse()
+            p = _make_path(adj, [*head, *chain])
             found[p.nodes] = p
     # 2. more simple paths, shortest first, up to the cap
     budget = max_paths
@@ -567,12 +625,29 @@ def forbidden_paths(G: nx.MultiDiGraph, config=None, *, max_hops: int = 8, max_p
         from iamreach.config import Config
 
         cfg = Config.default()
-    out = {}
-    for rule in cfg.forbid:
-        src = {n for n, d in G.nodes(data=True) if rule.source in (d.get("labels") or ()) and d.get("kind") in ACTOR_KINDS}
-        tgt = {n for n, d in G.nodes(data=True) if rule.target in (d.get("labels") or ()) and d.get("kind") in TARGET_KINDS}
-        out[rule] = paths(G, src, tgt, max_hops=max_hops, max_paths=max_paths)
-    return out
+    rules = tuple(cfg.forbid)
+    ends: dict[str, tuple[set, set]] = {}  # label -> (actors, data stores) carrying it: one pass over the nodes
+    for rule in rules:
+        ends.setdefault(rule.source, (set(), set()))
+        ends.setdefault(rule.target, (set(), set()))
+    if ends:
+        for n, d in G.nodes(data=True):
+            labels = d.get("labels")
+            if not labels:
+                continue
+            kind = d.get("kind")
+            actor, store = kind in ACTOR_KINDS, kind in TARGET_KINDS
+            if not actor and not store:
+                continue
+            for label in labels:
+                hit = ends.get(label)
+                if hit is not None:
+                    if actor:
+                        hit[0].add(n)
+                    if store:
+                        hit[1].add(n)
+    return {rule: paths(G, set(ends[rule.source][0]), set(ends[rule.target][1]), max_hops=max_hops,
+                        max_paths=max_paths) for rule in rules}
 
 
 def _authorizer(G):
