@@ -113,15 +113,13 @@ def _pick(u, v, keyed: dict, pred, default) -> tuple | None:
 class _Preds:
     """Reverse adjacency read from the graph on demand: ``get(v)`` lists the predecessors with a
     traversable edge into ``v``. A search backwards from the targets reads only the edges it
-    reaches, not the whole graph. ``forward``: the successors instead (the same test of each pair's
-    edges). ``within``: only neighbours in this set are listed."""
+    reaches, not the whole graph. ``within``: only predecessors in this set are listed."""
 
-    def __init__(self, G, pred, within=None, forward=False):
-        self.pred_dicts = G._succ if forward else G._pred
+    def __init__(self, G, pred, within=None):
+        self.pred_dicts = G._pred
         self.pred = pred
         self.default = getattr(pred, "default_kinds", False)
         self.within = within
-        self.forward = forward
 
     def get(self, v, default=()):
         row = self.pred_dicts.get(v)
@@ -130,9 +128,6 @@ class _Preds:
         dflt, within = self.default, self.within
         if not dflt:
             pred = self.pred
-            if self.forward:
-                return [u for u, keyed in row.items()
-                        if (within is None or u in within) and _pick(v, u, keyed, pred, dflt) is not None]
             return [u for u, keyed in row.items()
                     if (within is None or u in within) and _pick(u, v, keyed, pred, dflt) is not None]
         # every traversable kind (the default filter, tested as _pick's first branch does): one
@@ -148,6 +143,50 @@ class _Preds:
                     out.append(u)
                     break
         return out
+
+
+    def ok(self, u, v, keyed: dict) -> bool:
+        """Whether the pair ``u -> v`` (its parallel edges ``keyed``) has a traversable edge."""
+        dflt = self.default
+        if not dflt:
+            return _pick(u, v, keyed, self.pred, dflt) is not None
+        allowed_only = dflt == "allowed"
+        for d in keyed.values():
+            if d.get("kind") not in NON_TRAVERSABLE and (not allowed_only or d.get("decision") == "allowed"):
+                return True
+        return False
+
+
+def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
+    """Hop distances from ``starts`` within ``limit``, as :func:`_bfs` counts them (a step out of a
+    summary is free), without parents; a pair's edges are read only when the pair could shorten a
+    distance (most pairs of a walk from many sources end at a node already reached)."""
+    ok = _Preds(G, pred).ok
+    succ = G._succ
+    dist: dict[str, int] = {}
+    q = deque()
+    for s in starts:
+        dist[s] = 0
+        q.append(s)
+    summary = SUMMARY_PREFIX
+    while q:
+        u = q.popleft()
+        d = dist[u]
+        free = u.__class__ is str and u.startswith(summary)
+        if not free and d >= limit:
+            continue
+        nd = d if free else d + 1
+        for v, keyed in succ.get(u, {}).items():
+            old = dist.get(v)
+            if old is not None and old <= nd:
+                continue
+            if ok(u, v, keyed):
+                dist[v] = nd
+                if free:
+                    q.appendleft(v)
+                else:
+                    q.append(v)
+    return dist
 
 
 class _Succs:
@@ -206,7 +245,7 @@ def _toward(G, pred, tgt: set[str], limit: int, src: set[str] | None = None) -> 
     """
     if src is None:
         return _Succs(G, pred, within=(to_tgt := _reverse_dist(_Preds(G, pred), tgt, limit))), to_tgt
-    near, _ = _bfs(_Preds(G, pred, forward=True), sorted(src), limit=limit)
+    near = _forward_dist(G, pred, sorted(src), limit)
     back = _reverse_dist(_Preds(G, pred, within=near), [t for t in tgt if t in near], limit)
     to_tgt = {v: d for v, d in back.items() if near[v] + d <= limit}
     return _Succs(G, pred, within=to_tgt), to_tgt
