@@ -157,17 +157,19 @@ class _Preds:
         return False
 
 
+def _at_zero(starts: Iterable[str]) -> tuple[dict[str, int], deque]:
+    """The distances and the queue of a search from ``starts`` before its first step."""
+    dist = dict.fromkeys(starts, 0)
+    return dist, deque(dist)
+
+
 def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
     """Hop distances from ``starts`` within ``limit``, as :func:`_bfs` counts them (a step out of a
     summary is free), without parents; a pair's edges are read only when the pair could shorten a
     distance (most pairs of a walk from many sources end at a node already reached)."""
     ok = _Preds(G, pred).ok
     succ = G._succ
-    dist: dict[str, int] = {}
-    q = deque()
-    for s in starts:
-        dist[s] = 0
-        q.append(s)
+    dist, q = _at_zero(starts)
     summary = SUMMARY_PREFIX
     while q:
         u = q.popleft()
@@ -269,11 +271,7 @@ def _bfs(adj, starts: Iterable[str], stop: set[str] | None = None, limit: int | 
     No node of a path to a target within ``limit`` is such a node, and a node first reached from
     one of those is on no such path either (or the node it came from would be on it too), so
     every target gets the distance and the parent chain of the search without ``to_go``."""
-    dist, parent = {}, {}
-    q = deque()
-    for s in starts:
-        dist[s] = 0
-        q.append(s)
+    (dist, q), parent = _at_zero(starts), {}
     summary = SUMMARY_PREFIX
     while q:
         u = q.popleft()
@@ -305,11 +303,7 @@ def _reverse_dist(radj, starts: Iterable[str], limit: int) -> dict[str, int]:
     """Hop distances to ``starts`` over the reversed adjacency ``radj``, within ``limit``: the
     0-1 BFS of :func:`_bfs` run backwards (the step into a summary node is the free one). No
     parents: the callers only ask how far a node is."""
-    dist: dict[str, int] = {}
-    q = deque()
-    for s in starts:
-        dist[s] = 0
-        q.append(s)
+    dist, q = _at_zero(starts)
     summary = SUMMARY_PREFIX
     get = radj.get
     while q:
