@@ -145,16 +145,18 @@ class _Preds:
         return out
 
 
-    def ok(self, u, v, keyed: dict) -> bool:
-        """Whether the pair ``u -> v`` (its parallel edges ``keyed``) has a traversable edge."""
-        dflt = self.default
-        if not dflt:
-            return _pick(u, v, keyed, self.pred, dflt) is not None
-        allowed_only = dflt == "allowed"
-        for d in keyed.values():
-            if d.get("kind") not in NON_TRAVERSABLE and (not allowed_only or d.get("decision") == "allowed"):
-                return True
-        return False
+
+def _passable(u, v, keyed: dict, pred) -> bool:
+    """Whether the pair ``u -> v`` (its parallel edges ``keyed``) has an edge ``pred`` traverses
+    (:func:`_pick` would find one), without choosing the best."""
+    dflt = getattr(pred, "default_kinds", False)
+    if not dflt:
+        return _pick(u, v, keyed, pred, dflt) is not None
+    allowed_only = dflt == "allowed"
+    for d in keyed.values():
+        if d.get("kind") not in NON_TRAVERSABLE and (not allowed_only or d.get("decision") == "allowed"):
+            return True
+    return False
 
 
 def _at_zero(starts: Iterable[str]) -> tuple[dict[str, int], deque]:
@@ -167,7 +169,6 @@ def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
     """Hop distances from ``starts`` within ``limit``, as :func:`_bfs` counts them (a step out of a
     summary is free), without parents; a pair's edges are read only when the pair could shorten a
     distance (most pairs of a walk from many sources end at a node already reached)."""
-    ok = _Preds(G, pred).ok
     succ = G._succ
     dist, q = _at_zero(starts)
     summary = SUMMARY_PREFIX
@@ -182,7 +183,7 @@ def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
             old = dist.get(v)
             if old is not None and old <= nd:
                 continue
-            if ok(u, v, keyed):
+            if _passable(u, v, keyed, pred):
                 dist[v] = nd
                 if free:
                     q.appendleft(v)
@@ -360,8 +361,11 @@ class _Witnesses:
     """
 
     def __init__(self, adj, region, tgt: set[str], limit: int):
-        # the region's rows as plain tuples: each search reads them once per node it pops
-        self.rows = {u: tuple(adj.get(u, ())) for u in region}
+        # the region's rows as plain tuples (the nodes of adj's rows, in their order, found without
+        # choosing each pair's best edge): each search reads them once per node it pops
+        pred, succ = adj.pred, adj.succ
+        self.rows = {u: tuple(v for v, keyed in succ.get(u, {}).items()
+                              if v in region and _passable(u, v, keyed, pred)) for u in region}
         self.tgt, self.limit, self.to_go = tgt, limit, region
         self.by_node: dict[str, tuple] = {}
         self.by_row: dict[tuple, tuple] = {}  # (is a summary, row) -> a search
