@@ -145,11 +145,9 @@ class _Preds:
         return out
 
 
-
-def _passable(u, v, keyed: dict, pred) -> bool:
+def _passable(u, v, keyed: dict, pred, dflt) -> bool:
     """Whether the pair ``u -> v`` (its parallel edges ``keyed``) has an edge ``pred`` traverses
-    (:func:`_pick` would find one), without choosing the best."""
-    dflt = getattr(pred, "default_kinds", False)
+    (:func:`_pick`, with the same ``default``, would find one), without choosing the best."""
     if not dflt:
         return _pick(u, v, keyed, pred, dflt) is not None
     allowed_only = dflt == "allowed"
@@ -169,7 +167,7 @@ def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
     """Hop distances from ``starts`` within ``limit``, as :func:`_bfs` counts them (a step out of a
     summary is free), without parents; a pair's edges are read only when the pair could shorten a
     distance (most pairs of a walk from many sources end at a node already reached)."""
-    succ = G._succ
+    succ, dflt = G._succ, getattr(pred, "default_kinds", False)
     dist, q = _at_zero(starts)
     summary = SUMMARY_PREFIX
     while q:
@@ -183,7 +181,7 @@ def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
             old = dist.get(v)
             if old is not None and old <= nd:
                 continue
-            if _passable(u, v, keyed, pred):
+            if _passable(u, v, keyed, pred, dflt):
                 dist[v] = nd
                 if free:
                     q.appendleft(v)
@@ -363,18 +361,15 @@ class _Witnesses:
     def __init__(self, adj, region, tgt: set[str], limit: int):
         # the region's rows as plain tuples (the nodes of adj's rows, in their order, found without
         # choosing each pair's best edge): each search reads them once per node it pops
-        pred, succ = adj.pred, adj.succ
+        pred, dflt, succ = adj.pred, adj.default, adj.succ
         self.rows = {u: tuple(v for v, keyed in succ.get(u, {}).items()
-                              if v in region and _passable(u, v, keyed, pred)) for u in region}
+                              if v in region and _passable(u, v, keyed, pred, dflt)) for u in region}
         self.tgt, self.limit, self.to_go = tgt, limit, region
         self.by_node: dict[str, tuple] = {}
         self.by_row: dict[tuple, tuple] = {}  # (is a summary, row) -> a search
 
     def tree(self, s: str) -> tuple[dict, dict, str, tuple, int]:
         by_node, rows, tgt = self.by_node, self.rows, self.tgt
-        hit = by_node.get(s)
-        if hit is not None:
-            return hit
         chain: list[str] = []  # nodes searching as their one successor does
         u = s
         while True:

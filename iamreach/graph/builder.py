@@ -1487,16 +1487,15 @@ class _Builder:
             res = self.decide_unless_denied(actor, "kms:Decrypt", key.arn, resource_account=key.account,
                                             resource_policy=kpol, resource_tags=key.tags, doc=key.policy,
                                             required=True)
-            terms = () if res.decision == Decision.DENIED else res.conditions
             if sig is not None:
                 memo[sig] = (res, key.arn)
         else:
             res, decided_on = hit
-            terms = () if res.decision == Decision.DENIED else res.conditions
-            if terms:  # the key policy's terms name their policy by its key: this key's
-                was, now = f"{decided_on} key policy", f"{key.arn} key policy"
-                terms = tuple(ConditionTerm(t.effect, t.operator, t.key, t.values, now, t.sid, t.negated)
-                              if t.source == was else t for t in terms)
+        terms = () if res.decision == Decision.DENIED else res.conditions
+        if hit is not None and terms:  # the key policy's terms name their policy by its key: this key's
+            was, now = f"{decided_on} key policy", f"{key.arn} key policy"
+            terms = tuple(ConditionTerm(t.effect, t.operator, t.key, t.values, now, t.sid, t.negated)
+                          if t.source == was else t for t in terms)
         if res.decision == Decision.DENIED:
             for grant in key.attributes.get("grants") or ():
                 if grant.get("grantee_principal") in (actor.arn,) and "Decrypt" in (grant.get("operations") or ()):
