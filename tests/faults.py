@@ -163,7 +163,7 @@ class Attempt:
     """A logged attempt and what the proxy did with it."""
 
     call: Call
-    outcome: str  # "ok" (forwarded), "error:<code>", "drop"
+    outcome: str  # "ok" (forwarded), "error:<code>", "drop", "upstream-drop" (the emulator closed it)
     status: int | None = None
 
 
@@ -348,7 +348,16 @@ class FaultProxy:
             self._log(Attempt(call, f"error:{action.code}", action.status))
             self._reply(req, action.status, headers, payload)
             return
-        status, headers, payload = self._forward(req, body)
+        try:
+            status, headers, payload = self._forward(req, body)
+        except (http.client.HTTPException, OSError):
+            # the emulator closed the connection without an answer: the client sees the same
+            # (a dropped connection, which botocore retries), not a proxy thread's traceback
+            self._log(Attempt(call, "upstream-drop"))
+            req.close_connection = True
+            with contextlib.suppress(OSError):
+                req.connection.shutdown(socket.SHUT_RDWR)
+            return
         if call.service == "sts" and call.operation == "AssumeRole" and status == 200:
             self._learn_key(call, payload)
         self._log(Attempt(call, "ok", status))

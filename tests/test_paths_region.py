@@ -2,14 +2,18 @@
 
 :func:`iamreach.analyses.paths._toward` cuts the region to the nodes within ``max_hops`` of a source
 whose distance to a target keeps the sum within ``max_hops``; sources whose rows list the same
-successors share one search. Both are shortcuts, so the answer must be the answer of the whole
-region searched from every source: the same witnesses (nodes, edges, ``via``), the same further
+successors share one search; the witnesses are found from the targets or from the sources,
+whichever are fewer. All are shortcuts, so the answer must be the answer of the whole region
+searched from every source, either way: the same witnesses (nodes, edges, ``via``), the same further
 paths in the same order, the same unknown pairs. Compared here on generated organizations, with
-the default forbid rule and with selectors whose sources are also targets.
+the default forbid rule and with selectors whose sources are also targets; and each witness is
+checked against its definition (the first shortest path in the graph's successor order) over
+every shortest path networkx finds.
 """
 
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
 from iamreach.analyses import paths as paths_mod
@@ -28,10 +32,18 @@ def G(request, gen):
 
 
 def _whole(monkeypatch, fn, *args, **kwargs):
-    """``fn`` with the whole region searched from every source."""
+    """``fn`` with the whole region searched from every source (no search shared)."""
     with monkeypatch.context() as m:
         m.setattr(paths_mod, "_CUT_REGION", False)
         m.setattr(paths_mod, "_SHARE_TREES", False)
+        m.setattr(paths_mod, "_BY_TARGET", False)
+        return fn(*args, **kwargs)
+
+
+def _way(monkeypatch, by_target, fn, *args, **kwargs):
+    """``fn`` with the witnesses found from the targets (True) or the sources (False)."""
+    with monkeypatch.context() as m:
+        m.setattr(paths_mod, "_BY_TARGET", by_target)
         return fn(*args, **kwargs)
 
 
@@ -41,6 +53,8 @@ def test_forbidden_paths_are_those_of_the_whole_region(G, monkeypatch, max_hops,
     cut = forbidden_paths(G, max_hops=max_hops, max_paths=max_paths)
     whole = _whole(monkeypatch, forbidden_paths, G, max_hops=max_hops, max_paths=max_paths)
     assert cut == whole
+    for by_target in (True, False):
+        assert _way(monkeypatch, by_target, forbidden_paths, G, max_hops=max_hops, max_paths=max_paths) == whole
     if max_hops == 8:
         (found,) = cut.values()
         assert found.paths, "the generated organization should plant forbidden paths"
@@ -58,6 +72,9 @@ def test_sources_that_are_targets_and_edge_filters_change_nothing(G, monkeypatch
         whole = _whole(monkeypatch, paths, G, sources, targets, kinds=kinds, max_hops=4, max_paths=200,
                        include_conditional=include_conditional)
         assert cut == whole
+        for by_target in (True, False):
+            assert _way(monkeypatch, by_target, paths, G, sources, targets, kinds=kinds, max_hops=4,
+                        max_paths=200, include_conditional=include_conditional) == whole
         found += len(cut.paths)
     assert found
 
@@ -70,8 +87,55 @@ def test_the_region_is_cut(G):
     tgt = {n for n, d in G.nodes(data=True) if rule.target in (d.get("labels") or ())
            and d.get("kind") in paths_mod.TARGET_KINDS}
     pred = paths_mod._edge_pred(None, True)
-    _, whole = paths_mod._toward(G, pred, tgt, 8)
-    _, cut = paths_mod._toward(G, pred, tgt, 8, src)
+    _, whole, _ = paths_mod._toward(G, pred, tgt, 8)
+    _, cut, _ = paths_mod._toward(G, pred, tgt, 8, src)
     assert cut.keys() <= whole.keys()
     assert len(cut) < len(whole)
     assert all(whole[v] <= d for v, d in cut.items())
+
+
+def _steps(G, include_conditional):
+    """The graph as networkx sees it for a path query: one arc per pair with a traversable edge,
+    weighted 0 out of a summary (its ``includes`` step is free) and 1 otherwise."""
+    H = nx.DiGraph()
+    for u, v, d in G.edges(data=True):
+        if d.get("kind") in paths_mod.NON_TRAVERSABLE:
+            continue
+        if not include_conditional and d.get("decision") != "allowed":
+            continue
+        H.add_edge(u, v, weight=0 if u.startswith("summary:") else 1)
+    return H
+
+
+def _full_nodes(p):
+    """A path's nodes with the summaries its hops pass through put back."""
+    out = [p.hops[0].source]
+    for h in p.hops:
+        if h.via is not None:
+            out.append(h.via)
+        out.append(h.target)
+    return out
+
+
+@pytest.mark.parametrize("by_target", [True, False])
+def test_each_witness_is_the_first_shortest_path_in_successor_order(G, monkeypatch, by_target):
+    """The witness rule, checked against every shortest path networkx finds: among a pair's
+    shortest paths, the witness is the one whose steps come first in each node's successor order
+    (compared step by step from the source)."""
+    found = _way(monkeypatch, by_target, paths, G, "kind:role,kind:user,kind:lambda_function",
+                 "kind:s3_bucket,kind:dynamodb_table,kind:rds_instance", max_hops=8, max_paths=0)
+    H = _steps(G, include_conditional=True)
+    order = {u: {v: i for i, v in enumerate(G._succ[u])} for u in H}
+    by_pair = {(p.source, p.target): p for p in found.paths}
+    assert len(by_pair) == len(found.paths)  # max_paths=0: one witness per pair
+    checked = ties = 0
+    for (s, t), p in sorted(by_pair.items())[::max(1, len(by_pair) // 60)]:
+        shortest = list(nx.all_shortest_paths(H, s, t, weight="weight"))
+        ties += len(shortest) > 1
+        length = nx.path_weight(H, shortest[0], "weight")
+        assert len(p) == length <= 8
+        first = min(shortest, key=lambda q: [order[a][b] for a, b in zip(q, q[1:], strict=False)])
+        assert _full_nodes(p) == first
+        checked += 1
+    assert checked >= 20
+    assert ties >= 5, "the sample should hold pairs with more than one shortest path"

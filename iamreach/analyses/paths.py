@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from itertools import filterfalse
 from typing import Any
 
 import networkx as nx
@@ -67,6 +68,9 @@ _IAM_SERVICES = {"iam", "organizations", "sts"}
 #: one search; tests switch both off to compare
 _CUT_REGION = True
 _SHARE_TREES = True
+#: how :func:`paths` finds the witnesses: from the targets (True), from the sources (False), or
+#: from whichever are fewer (None); tests force each and compare
+_BY_TARGET: bool | None = None
 
 
 def _edge_pred(kinds: EdgeFilter, include_conditional: bool) -> Callable[[str, str, dict], bool]:
@@ -113,15 +117,26 @@ def _pick(u, v, keyed: dict, pred, default) -> tuple | None:
 class _Preds:
     """Reverse adjacency read from the graph on demand: ``get(v)`` lists the predecessors with a
     traversable edge into ``v``. A search backwards from the targets reads only the edges it
-    reaches, not the whole graph. ``within``: only predecessors in this set are listed."""
+    reaches, not the whole graph. ``within``: only predecessors in this set are listed. ``memo``:
+    each list is kept (``memo[v]``), for a later search over the same nodes."""
 
-    def __init__(self, G, pred, within=None):
+    def __init__(self, G, pred, within=None, memo: dict | None = None):
         self.pred_dicts = G._pred
         self.pred = pred
         self.default = getattr(pred, "default_kinds", False)
         self.within = within
+        self.memo = memo
 
     def get(self, v, default=()):
+        memo = self.memo
+        if memo is None:
+            return self._get(v, default)
+        out = memo.get(v)
+        if out is None:
+            out = memo[v] = self._get(v, [])
+        return out if out else default
+
+    def _get(self, v, default):
         row = self.pred_dicts.get(v)
         if not row:
             return default
@@ -176,17 +191,23 @@ def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
         free = u.__class__ is str and u.startswith(summary)
         if not free and d >= limit:
             continue
-        nd = d if free else d + 1
-        for v, keyed in succ.get(u, {}).items():
-            old = dist.get(v)
-            if old is not None and old <= nd:
-                continue
-            if _passable(u, v, keyed, pred, dflt):
-                dist[v] = nd
-                if free:
+        nbrs = succ.get(u)
+        if not nbrs:
+            continue
+        if free:
+            for v, keyed in nbrs.items():
+                old = dist.get(v)
+                if (old is None or old > d) and _passable(u, v, keyed, pred, dflt):
+                    dist[v] = d
                     q.appendleft(v)
-                else:
-                    q.append(v)
+            continue
+        # the queue pops in order of distance, so every node reached so far is at most d + 1 away:
+        # only the nodes not reached yet can be shortened (filtered in C: most are reached already)
+        nd = d + 1
+        for v in filterfalse(dist.__contains__, nbrs):
+            if _passable(u, v, nbrs[v], pred, dflt):
+                dist[v] = nd
+                q.append(v)
     return dist
 
 
@@ -222,6 +243,14 @@ class _Succs:
             self.rows[u] = row
         return row if row else default
 
+    def pair(self, u, v) -> tuple:
+        """The best traversable edge ``(key, data)`` of ``u -> v`` (a pair the rows list), without
+        making ``u``'s row."""
+        row = self.rows.get(u)
+        if row is not None:
+            return row[v]
+        return _pick(u, v, self.succ[u][v], self.pred, self.default)  # type: ignore[return-value]
+
     def __getitem__(self, u) -> dict[str, tuple]:
         row = self.get(u, None)
         if row is None:
@@ -229,8 +258,9 @@ class _Succs:
         return row
 
 
-def _toward(G, pred, tgt: set[str], limit: int, src: set[str] | None = None) -> tuple[_Succs, dict[str, int]]:
-    """``(adj, to_tgt)``: hop distances to the nearest target (within ``limit``) and the best-edge
+def _toward(G, pred, tgt: set[str], limit: int, src: set[str] | None = None
+            ) -> tuple[_Succs, dict[str, int], dict[str, list]]:
+    """``(adj, to_tgt, preds)``: hop distances to the nearest target (within ``limit``) and the best-edge
     adjacency among the nodes that have one. Only those nodes can be on a path to a target; rows
     keep the graph's order, so searches over them find the witnesses the whole graph gives. The
     rows are made when a search from a source first reads them: those searches read a few of the
@@ -243,13 +273,18 @@ def _toward(G, pred, tgt: set[str], limit: int, src: set[str] | None = None) -> 
     needs any other (the step that first reaches a node of such a path comes from a node of it), so
     the witnesses, the distances and the enumeration are those of the whole region; on M it is 453
     of 17,263 nodes (``tests/test_paths_region.py`` compares the two on generated organizations).
+
+    ``preds``: the predecessor lists the walk back read (every node of the region has one; they
+    may list nodes outside it).
     """
+    preds: dict[str, list] = {}
     if src is None:
-        return _Succs(G, pred, within=(to_tgt := _reverse_dist(_Preds(G, pred), tgt, limit))), to_tgt
+        to_tgt = _reverse_dist(_Preds(G, pred, memo=preds), tgt, limit)
+        return _Succs(G, pred, within=to_tgt), to_tgt, preds
     near = _forward_dist(G, pred, sorted(src), limit)
-    back = _reverse_dist(_Preds(G, pred, within=near), [t for t in tgt if t in near], limit)
+    back = _reverse_dist(_Preds(G, pred, within=near, memo=preds), [t for t in tgt if t in near], limit)
     to_tgt = {v: d for v, d in back.items() if near[v] + d <= limit}
-    return _Succs(G, pred, within=to_tgt), to_tgt
+    return _Succs(G, pred, within=to_tgt), to_tgt, preds
 
 
 def _resolve(G, spec, what: str) -> set[str]:
@@ -322,53 +357,108 @@ def _reverse_dist(radj, starts: Iterable[str], limit: int) -> dict[str, int]:
     return dist
 
 
-def _make_path(adj, nodes: list[str]) -> Path:
+def _make_path(adj, nodes: list[str], hops: dict | None = None) -> Path:
     """The path along ``nodes``; an edge into a summary and the summary's ``includes`` step make
-    one hop to the member (its ``via`` names the summary)."""
-    hops = []
-    for i, (u, v) in enumerate(zip(nodes, nodes[1:], strict=False)):
+    one hop to the member (its ``via`` names the summary). ``hops``: hops made before, by
+    ``(from, to, via)``, reused (a hop is immutable; paths share most of theirs)."""
+    if hops is None:
+        hops = {}
+    out = []
+    n = len(nodes)
+    for i in range(n - 1):
+        u = nodes[i]
         if is_summary(u):
             continue
-        _, d = adj[u][v]
-        if is_summary(v) and i + 2 < len(nodes):
-            hops.append(Hop.from_edge(u, nodes[i + 2], d, via=v))
-        else:
-            hops.append(Hop.from_edge(u, v, d))
-    return Path(tuple(hops))
+        v = nodes[i + 1]
+        key = (u, nodes[i + 2], v) if is_summary(v) and i + 2 < n else (u, v, None)
+        hop = hops.get(key)
+        if hop is None:
+            hop = hops[key] = Hop.from_edge(u, key[1], adj.pair(u, v)[1], via=key[2])
+        out.append(hop)
+    return Path(tuple(out))
+
+
+def _path_nodes(nodes: list[str]) -> tuple[str, ...]:
+    """``_make_path(adj, nodes).nodes`` without making the path."""
+    out: list[str] = []
+    n = len(nodes)
+    for i in range(n - 1):
+        u = nodes[i]
+        if is_summary(u):
+            continue
+        if not out:
+            out.append(u)
+        v = nodes[i + 1]
+        out.append(nodes[i + 2] if is_summary(v) and i + 2 < n else v)
+    return tuple(out)
 
 
 class _Witnesses:
-    """The shortest-witness searches of :func:`paths` (the 0-1 BFS of :func:`_bfs` from each source
-    over the region's rows), shared where they provably coincide. ``tree(s)`` is ``(dist, parent,
-    root, head, offset)``: the witness to ``t`` is ``head`` followed by the parent chain from
-    ``root`` down to ``t`` (``root`` left out), ``dist[t] + offset`` hops long.
+    """The shortest witnesses of :func:`paths`. The witness of a pair is its *first* shortest path
+    in the graph's successor order: from the source, each step takes the first successor (in the
+    order of the graph's adjacency) that lies on a shortest path to the target. The choice depends
+    on the pair alone, not on the other sources and targets of the query, so two queries agree on
+    every pair they share, and it can be found from either end:
+
+    - ``by_target``: one backward search per target (its hop distance from every node of the
+      region), then each source walks forward, taking at each node the first successor one hop
+      nearer (the step out of a summary is free: the same distance). This is the way when targets
+      are fewer than sources (every forbidden-label query: 66 PHI stores against 6,907 sources on L).
+    - ``by_source``: one forward search per source, shared where the searches provably coincide
+      (below); for each target reached, the nodes on its shortest paths are marked backwards from
+      the target, then the same forward walk runs over them.
+
+    Searches from sources are shared where they coincide:
 
     - A node that is not a target and has one successor, itself not a target, searches as that
-      successor does, one hop later (none when the node is a summary): the successor is the first
-      node popped after it, and the node, if reached again, finds its one successor done, so it is
-      nobody's parent; nodes up to ``max_hops - 1`` hops from the successor get the same parents
-      with a one-hop-shorter limit, since the search pops nodes in order of distance. Chains of such
-      nodes (workload -> instance profile -> role) share the last one's search.
+      successor does, one hop later (none when the node is a summary): its distances are the
+      successor's plus one. Chains of such nodes (workload -> instance profile -> role) share the
+      last one's search; the witness starts with the chain (the only way out).
     - Nodes that are not targets, are both summaries or both not, and whose rows list the same
-      successors in the same order share one search: each pops itself first, then the same nodes
-      in the same order (a summary's free step puts its row in front of the queue in reverse, a
-      principal's step at its back in order: hence the first condition); the other root, if
-      reached, finds its row done, so the witnesses differ only in their first node.
+      successors in the same order share one search: a node's distance to any other node is its
+      step plus the nearest successor's distance, the same for both, and neither lies on the
+      other's shortest paths (a summary never steps to a summary), so the forward walk makes the
+      same choices from either.
 
-    ``tests/test_paths_region.py`` compares the answers with a search from every source.
+    ``tests/test_paths_region.py`` checks both ways against each other, against a search from every
+    source over the whole region, and the witness rule against every shortest path.
     """
 
-    def __init__(self, adj, region, tgt: set[str], limit: int):
+    def __init__(self, adj, preds: dict[str, list], region, tgt: set[str], limit: int):
+        self.adj, self.preds = adj, preds
         # the region's rows as plain tuples (the nodes of adj's rows, in their order, found without
-        # choosing each pair's best edge): each search reads them once per node it pops
-        pred, dflt, succ = adj.pred, adj.default, adj.succ
-        self.rows = {u: tuple(v for v, keyed in succ.get(u, {}).items()
-                              if v in region and _passable(u, v, keyed, pred, dflt)) for u in region}
+        # choosing each pair's best edge), made when first read: the searches and walks read them
+        self.rows: dict[str, tuple] = {}
         self.tgt, self.limit, self.to_go = tgt, limit, region
         self.by_node: dict[str, tuple] = {}
         self.by_row: dict[tuple, tuple] = {}  # (is a summary, row) -> a search
 
-    def tree(self, s: str) -> tuple[dict, dict, str, tuple, int]:
+    def row(self, u: str) -> tuple:
+        """``u``'s successors in the region, in the graph's order."""
+        row = self.rows.get(u)
+        if row is None:
+            region = self.to_go
+            if u in region:
+                adj = self.adj
+                pred, dflt = adj.pred, adj.default
+                row = tuple(v for v, keyed in adj.succ.get(u, {}).items()
+                            if v in region and _passable(u, v, keyed, pred, dflt))
+            else:
+                row = ()
+            self.rows[u] = row
+        return row
+
+    def all_rows(self) -> dict[str, tuple]:
+        """Every row of the region (the searches from sources read them as a plain dict)."""
+        row = self.row
+        for u in self.to_go:
+            row(u)
+        return self.rows
+
+    def tree(self, s: str) -> tuple[dict, str, tuple, int]:
+        """``(dist, root, head, offset)``: ``dist`` are the hop distances from ``root``; ``s``'s
+        witnesses are ``head`` (ending with a node whose row is ``root``'s) followed by the walk from
+        ``root`` with ``root`` left out, ``dist[t] + offset`` hops long."""
         by_node, rows, tgt = self.by_node, self.rows, self.tgt
         chain: list[str] = []  # nodes searching as their one successor does
         u = s
@@ -385,15 +475,91 @@ class _Witnesses:
             key = (is_summary(u), row) if _SHARE_TREES and u not in tgt else None
             base = self.by_row.get(key) if key is not None else None
             if base is None:
-                base = (*_bfs(rows, [u], limit=self.limit, to_go=self.to_go), u)
+                base = (_bfs(rows, [u], limit=self.limit, to_go=self.to_go)[0], u)
                 if key is not None:
                     self.by_row[key] = base
             hit = by_node[u] = (*base, (u,), 0)
             break
         for v in reversed(chain):
-            dist, parent, root, head, offset = hit
-            hit = by_node[v] = (dist, parent, root, (v, *head), offset + (0 if is_summary(v) else 1))
+            dist, root, head, offset = hit
+            hit = by_node[v] = (dist, root, (v, *head), offset + (0 if is_summary(v) else 1))
         return hit
+
+    def by_source(self, sources: Iterable[str]) -> Iterable[list[str]]:
+        """Every witness from ``sources`` (node lists), one forward search per source (shared)."""
+        tgt, limit, rows = self.tgt, self.limit, self.all_rows()
+        summary = SUMMARY_PREFIX
+        dags: dict[int, dict[str, list[str]]] = {}  # per search: v -> its predecessors one step nearer root
+        for s in sources:
+            dist, root, head, offset = self.tree(s)
+            dag = dags.get(id(dist))
+            if dag is None:
+                dag = dags[id(dist)] = {}
+                for u, du in dist.items():
+                    nd = du + (0 if u.startswith(summary) else 1)
+                    if nd > limit:
+                        continue
+                    for v in rows.get(u, ()):
+                        if dist.get(v) == nd:
+                            hit = dag.get(v)
+                            if hit is None:
+                                dag[v] = [u]
+                            else:
+                                hit.append(u)
+            for t in sorted(tgt & dist.keys()):
+                if t == s or dist[t] + offset > limit:
+                    continue
+                # the nodes on a shortest path from root to t: backwards from t along the dag
+                on = {t}
+                todo = [t]
+                while todo:
+                    for u in dag.get(todo.pop(), ()):
+                        if u not in on:
+                            on.add(u)
+                            todo.append(u)
+                dt = dist[t]
+                yield [*head, *_walk(self.adj, {u: dt - dist[u] for u in on}, root, t)[1:]]
+
+    def by_target(self, sources: Iterable[str]) -> Iterable[list[str]]:
+        """Every witness from ``sources`` (node lists), one backward search per target."""
+        limit, region, preds, adj = self.limit, self.to_go, self.preds, self.adj
+        back: dict[str, list[str]] = {}  # the region's predecessor lists, made when first read
+
+        class _Back:
+            @staticmethod
+            def get(v, default=()):
+                hit = back.get(v)
+                if hit is None:
+                    hit = back[v] = [u for u in preds.get(v, ()) if u in region]
+                return hit or default
+
+        src = set(sources)
+        for t in sorted(self.tgt & region.keys()):
+            dist = _reverse_dist(_Back, [t], limit)
+            for s in sorted(src & dist.keys()):
+                if s == t:
+                    continue
+                yield _walk(adj, dist, s, t)
+
+
+def _walk(adj, to_t: dict[str, int], s: str, t: str) -> list[str]:
+    """The first shortest path from ``s`` to ``t`` in the graph's successor order: each step takes
+    the first successor one hop nearer ``t`` (as near, out of a summary), by the distances ``to_t``
+    (which hold no node off the region, so a pair's edges are read for that successor alone)."""
+    succ, pred, dflt, summary = adj.succ, adj.pred, adj.default, SUMMARY_PREFIX
+    walk = [s]
+    u, d = s, to_t[s]
+    while u != t:
+        if not u.startswith(summary):
+            d -= 1
+        for v, keyed in succ[u].items():
+            if to_t.get(v) == d and _passable(u, v, keyed, pred, dflt):
+                break
+        else:  # pragma: no cover - only a summary stepping to a summary could do this
+            raise AssertionError(f"no shortest step from {u!r} toward {t!r}")
+        walk.append(v)
+        u = v
+    return walk
 
 
 def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max_hops: int = 8,
@@ -422,46 +588,38 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
         raise InputError(f"max_hops must be at least 1, got {max_hops}")
     src = _resolve(G, sources, "sources")
     tgt = _resolve(G, targets, "targets")
-    adj, to_tgt = _toward(G, _edge_pred(kinds, include_conditional), tgt, max_hops, src if _CUT_REGION else None)
+    adj, to_tgt, preds = _toward(G, _edge_pred(kinds, include_conditional), tgt, max_hops, src if _CUT_REGION else None)
     found: dict[tuple, Path] = {}
-    # 1. the shortest witness for every connected pair (searches shared where they coincide: _Witnesses)
-    witnesses = _Witnesses(adj, to_tgt, tgt, max_hops)
-    for s in sorted(src):
-        if s not in to_tgt:
-            continue
-        dist, parent, root, head, offset = witnesses.tree(s)
-        for t in sorted(tgt & dist.keys()):
-            if t == s or dist[t] + offset > max_hops:
-                continue
-            chain = [t]
-            while chain[-1] != root:
-                chain.append(parent[chain[-1]])
-            chain.pop()
-            chain.reverse()
-            p = _make_path(adj, [*head, *chain])
-            found[p.nodes] = p
+    # 1. the shortest witness for every connected pair: its first shortest path (_Witnesses),
+    # found from the targets or from the sources, whichever are fewer
+    witnesses = _Witnesses(adj, preds, to_tgt, tgt, max_hops)
+    starts = sorted(s for s in src if s in to_tgt)
+    by_target = _BY_TARGET if _BY_TARGET is not None else len(tgt & to_tgt.keys()) <= len(starts)
+    hops: dict[tuple, Hop] = {}  # hops shared by the paths that take them
+    for walk in (witnesses.by_target(starts) if by_target else witnesses.by_source(starts)):
+        p = _make_path(adj, walk, hops)
+        found[p.nodes] = p
     # 2. more simple paths, shortest first, up to the cap
     budget = max_paths
     for length in range(1, max_hops + 1):
         if budget <= 0:
             break
-        for s in sorted(src):
+        for s in starts:  # the sources in the region, sorted
             if budget <= 0:
                 break
-            if to_tgt.get(s, max_hops + 1) > length:
+            if to_tgt[s] > length:
                 continue
             stack = [(s, [s], 0)]
             while stack and budget > 0:
                 u, trail, depth = stack.pop()
                 if depth == length and not is_summary(u):
-                    if u in tgt and u != s:
-                        p = _make_path(adj, trail)
-                        if p.nodes not in found:
-                            found[p.nodes] = p
-                            budget -= 1
+                    if u in tgt and u != s and _path_nodes(trail) not in found:
+                        p = _make_path(adj, trail, hops)
+                        found[p.nodes] = p
+                        budget -= 1
                     continue
                 step = 0 if is_summary(u) else 1
-                for v in sorted(adj.get(u, ()), reverse=True):
+                for v in sorted(witnesses.row(u), reverse=True):
                     if v in trail:
                         continue
                     if to_tgt.get(v, max_hops + 1) > length - depth - step:
