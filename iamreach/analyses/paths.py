@@ -141,19 +141,18 @@ class _Preds:
         if not row:
             return default
         dflt, within = self.default, self.within
+        # the predecessors within reach, filtered in C (a PHI store lists every principal that reads it)
+        nodes = row if within is None else filter(within.__contains__, row)
         if not dflt:
             pred = self.pred
-            return [u for u, keyed in row.items()
-                    if (within is None or u in within) and _pick(u, v, keyed, pred, dflt) is not None]
+            return [u for u in nodes if _pick(u, v, row[u], pred, dflt) is not None]
         # every traversable kind (the default filter, tested as _pick's first branch does): one
         # traversable edge of the pair is enough, so no best edge is chosen and no call is made per pair
         out = []
         skip = NON_TRAVERSABLE
         allowed_only = dflt == "allowed"
-        for u, keyed in row.items():
-            if within is not None and u not in within:
-                continue
-            for d in keyed.values():
+        for u in nodes:
+            for d in row[u].values():
                 if d.get("kind") not in skip and (not allowed_only or d.get("decision") == "allowed"):
                     out.append(u)
                     break
@@ -426,34 +425,38 @@ class _Witnesses:
 
     def __init__(self, adj, preds: dict[str, list], region, tgt: set[str], limit: int):
         self.adj, self.preds = adj, preds
-        # the region's rows as plain tuples (the nodes of adj's rows, in their order, found without
-        # choosing each pair's best edge), made when first read: the searches and walks read them
-        self.rows: dict[str, tuple] = {}
+        self.rows: dict[str, tuple] = {}  # all_rows()
+        self.sorted_rows: dict[str, list[str]] = {}
         self.tgt, self.limit, self.to_go = tgt, limit, region
         self.by_node: dict[str, tuple] = {}
         self.by_row: dict[tuple, tuple] = {}  # (is a summary, row) -> a search
 
-    def row(self, u: str) -> tuple:
-        """``u``'s successors in the region, in the graph's order."""
-        row = self.rows.get(u)
-        if row is None:
-            region = self.to_go
-            if u in region:
-                adj = self.adj
+    def descending(self, u: str) -> list[str]:
+        """``u``'s successors in the region, in descending order (the enumeration's stack order)."""
+        out = self.sorted_rows.get(u)
+        if out is None:
+            region, adj = self.to_go, self.adj
+            nbrs = adj.succ.get(u)
+            if u in region and nbrs:
                 pred, dflt = adj.pred, adj.default
-                row = tuple(v for v, keyed in adj.succ.get(u, {}).items()
-                            if v in region and _passable(u, v, keyed, pred, dflt))
+                out = sorted((v for v in nbrs.keys() & region.keys() if _passable(u, v, nbrs[v], pred, dflt)),
+                             reverse=True)
             else:
-                row = ()
-            self.rows[u] = row
-        return row
+                out = []
+            self.sorted_rows[u] = out
+        return out
 
     def all_rows(self) -> dict[str, tuple]:
-        """Every row of the region (the searches from sources read them as a plain dict)."""
-        row = self.row
-        for u in self.to_go:
-            row(u)
-        return self.rows
+        """Every row of the region: ``u``'s successors in the region, in the graph's order (found
+        without choosing each pair's best edge), as plain tuples the searches from sources read."""
+        rows = self.rows
+        if not rows:
+            region, adj = self.to_go, self.adj
+            pred, dflt, succ = adj.pred, adj.default, adj.succ
+            for u in region:
+                rows[u] = tuple(v for v, keyed in succ.get(u, {}).items()
+                                if v in region and _passable(u, v, keyed, pred, dflt))
+        return rows
 
     def tree(self, s: str) -> tuple[dict, str, tuple, int]:
         """``(dist, root, head, offset)``: ``dist`` are the hop distances from ``root``; ``s``'s
@@ -619,7 +622,7 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
                         budget -= 1
                     continue
                 step = 0 if is_summary(u) else 1
-                for v in sorted(witnesses.row(u), reverse=True):
+                for v in witnesses.descending(u):
                     if v in trail:
                         continue
                     if to_tgt.get(v, max_hops + 1) > length - depth - step:
@@ -821,9 +824,10 @@ def forbidden_paths(G: nx.MultiDiGraph, config=None, *, max_hops: int = 8, max_p
         ends.setdefault(rule.source, (set(), set()))
         ends.setdefault(rule.target, (set(), set()))
     if ends:
-        for n, d in G.nodes(data=True):
+        wanted = frozenset(ends)
+        for n, d in G._node.items():
             labels = d.get("labels")
-            if not labels:
+            if not labels or wanted.isdisjoint(labels):
                 continue
             kind = d.get("kind")
             actor, store = kind in ACTOR_KINDS, kind in TARGET_KINDS
