@@ -139,3 +139,14 @@ def test_each_witness_is_the_first_shortest_path_in_successor_order(G, monkeypat
         checked += 1
     assert checked >= 20
     assert ties >= 5, "the sample should hold pairs with more than one shortest path"
+
+
+def test_paths_come_in_the_documented_order(G):
+    """Shortest first, allowed before conditional, then by nodes and hop kinds (Path.sort_key),
+    whichever way the witnesses were found."""
+    from iamreach.analyses.results import Path
+
+    (found,) = forbidden_paths(G, max_paths=200).values()
+    assert found.paths
+    assert list(found.paths) == sorted(found.paths, key=Path.sort_key)
+    assert len({p.nodes for p in found.paths}) == len(found.paths)

@@ -36,6 +36,7 @@ import networkx as nx
 
 from iamreach.analyses.results import Hop, Path, PathSet, Unknown
 from iamreach.errors import InputError
+from iamreach.gcpause import paused_gc
 from iamreach.model import COMPUTE_KINDS, DATA_STORE_KINDS, SUMMARY_PREFIX, EdgeKind, NodeKind, is_summary
 from iamreach.selectors import select
 
@@ -439,7 +440,7 @@ class _Witnesses:
             nbrs = adj.succ.get(u)
             if u in region and nbrs:
                 pred, dflt = adj.pred, adj.default
-                out = sorted((v for v in nbrs.keys() & region.keys() if _passable(u, v, nbrs[v], pred, dflt)),
+                out = sorted((v for v in filter(region.__contains__, nbrs) if _passable(u, v, nbrs[v], pred, dflt)),
                              reverse=True)
             else:
                 out = []
@@ -539,30 +540,40 @@ class _Witnesses:
         src = set(sources)
         for t in sorted(self.tgt & region.keys()):
             dist = _reverse_dist(_Back, [t], limit)
+            tails: dict[str, list[str]] = {t: [t]}  # node -> its walk to t (walks toward t share their tails)
             for s in sorted(src & dist.keys()):
-                if s == t:
-                    continue
-                yield _walk(adj, dist, s, t)
+                if s != t:
+                    yield _walk(adj, dist, s, t, tails)
 
 
-def _walk(adj, to_t: dict[str, int], s: str, t: str) -> list[str]:
+def _walk(adj, to_t: dict[str, int], s: str, t: str, tails: dict[str, list[str]] | None = None) -> list[str]:
     """The first shortest path from ``s`` to ``t`` in the graph's successor order: each step takes
     the first successor one hop nearer ``t`` (as near, out of a summary), by the distances ``to_t``
-    (which hold no node off the region, so a pair's edges are read for that successor alone)."""
+    (which hold no node off the region: the successors are filtered by them in C, and a pair's edges
+    are read for a candidate alone). ``tails``: walks to ``t`` found before, by their first node;
+    a walk that reaches one ends with it, and every node of this walk gets its tail."""
     succ, pred, dflt, summary = adj.succ, adj.pred, adj.default, SUMMARY_PREFIX
-    walk = [s]
+    if tails is None:
+        tails = {t: [t]}
+    walk = []
     u, d = s, to_t[s]
-    while u != t:
+    while True:
+        tail = tails.get(u)
+        if tail is not None:
+            break
+        walk.append(u)
         if not u.startswith(summary):
             d -= 1
-        for v, keyed in succ[u].items():
-            if to_t.get(v) == d and _passable(u, v, keyed, pred, dflt):
+        nbrs = succ[u]
+        for v in filter(to_t.__contains__, nbrs):
+            if to_t[v] == d and _passable(u, v, nbrs[v], pred, dflt):
                 break
         else:  # pragma: no cover - only a summary stepping to a summary could do this
             raise AssertionError(f"no shortest step from {u!r} toward {t!r}")
-        walk.append(v)
         u = v
-    return walk
+    for i in range(len(walk) - 1, -1, -1):
+        tail = tails[walk[i]] = [walk[i], *tail]
+    return tail
 
 
 def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max_hops: int = 8,
@@ -591,6 +602,14 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
         raise InputError(f"max_hops must be at least 1, got {max_hops}")
     src = _resolve(G, sources, "sources")
     tgt = _resolve(G, targets, "targets")
+    # the searches' tables and the paths are many short-lived objects, freed by reference counting:
+    # no cyclic collection walks them meanwhile (iamreach.gcpause)
+    with paused_gc(collect=False):
+        return _paths(G, src, tgt, kinds, max_hops, include_conditional, max_paths)
+
+
+def _paths(G, src: set[str], tgt: set[str], kinds: EdgeFilter, max_hops: int, include_conditional: bool,
+           max_paths: int) -> PathSet:
     adj, to_tgt, preds = _toward(G, _edge_pred(kinds, include_conditional), tgt, max_hops, src if _CUT_REGION else None)
     found: dict[tuple, Path] = {}
     # 1. the shortest witness for every connected pair: its first shortest path (_Witnesses),
@@ -601,7 +620,7 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
     hops: dict[tuple, Hop] = {}  # hops shared by the paths that take them
     for walk in (witnesses.by_target(starts) if by_target else witnesses.by_source(starts)):
         p = _make_path(adj, walk, hops)
-        found[p.nodes] = p
+        found[_path_nodes(walk)] = p
     # 2. more simple paths, shortest first, up to the cap
     budget = max_paths
     for length in range(1, max_hops + 1):
@@ -616,10 +635,11 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
             while stack and budget > 0:
                 u, trail, depth = stack.pop()
                 if depth == length and not is_summary(u):
-                    if u in tgt and u != s and _path_nodes(trail) not in found:
-                        p = _make_path(adj, trail, hops)
-                        found[p.nodes] = p
-                        budget -= 1
+                    if u in tgt and u != s:
+                        key = _path_nodes(trail)
+                        if key not in found:
+                            found[key] = _make_path(adj, trail, hops)
+                            budget -= 1
                     continue
                 step = 0 if is_summary(u) else 1
                 for v in witnesses.descending(u):
@@ -628,7 +648,9 @@ def paths(G: nx.MultiDiGraph, sources, targets, *, kinds: EdgeFilter = None, max
                     if to_tgt.get(v, max_hops + 1) > length - depth - step:
                         continue
                     stack.append((v, [*trail, v], depth + step))
-    ordered = tuple(sorted(found.values(), key=Path.sort_key))
+    # Path.sort_key's order, from the nodes already at hand
+    ordered = tuple(p for _, p in sorted(
+        ((len(p.hops), p.decision != "allowed", nodes, tuple(h.kind for h in p.hops)), p) for nodes, p in found.items()))
     connected = {(p.source, p.target) for p in ordered}
     unknown = unknown_pairs(G, src, tgt, connected)
     return PathSet(paths=ordered, unknown=unknown, gaps=tuple(G.graph.get("gaps", ())),
@@ -819,29 +841,29 @@ def forbidden_paths(G: nx.MultiDiGraph, config=None, *, max_hops: int = 8, max_p
 
         cfg = Config.default()
     rules = tuple(cfg.forbid)
-    ends: dict[str, tuple[set, set]] = {}  # label -> (actors, data stores) carrying it: one pass over the nodes
-    for rule in rules:
-        ends.setdefault(rule.source, (set(), set()))
-        ends.setdefault(rule.target, (set(), set()))
-    if ends:
-        wanted = frozenset(ends)
-        for n, d in G._node.items():
-            labels = d.get("labels")
-            if not labels or wanted.isdisjoint(labels):
-                continue
-            kind = d.get("kind")
-            actor, store = kind in ACTOR_KINDS, kind in TARGET_KINDS
-            if not actor and not store:
-                continue
-            for label in labels:
-                hit = ends.get(label)
-                if hit is not None:
-                    if actor:
-                        hit[0].add(n)
-                    if store:
-                        hit[1].add(n)
-    return {rule: paths(G, set(ends[rule.source][0]), set(ends[rule.target][1]), max_hops=max_hops,
-                        max_paths=max_paths) for rule in rules}
+    with paused_gc(collect=False):  # see paths()
+        ends: dict[str, tuple[set, set]] = {}  # label -> (actors, data stores) carrying it: one pass over the nodes
+        for rule in rules:
+            ends.setdefault(rule.source, (set(), set()))
+            ends.setdefault(rule.target, (set(), set()))
+        if ends:
+            wanted = frozenset(ends)
+            carrying = [(n, d) for n, d in G._node.items() if not wanted.isdisjoint(d.get("labels") or ())]
+            for n, d in carrying:
+                labels = d["labels"]
+                kind = d.get("kind")
+                actor, store = kind in ACTOR_KINDS, kind in TARGET_KINDS
+                if not actor and not store:
+                    continue
+                for label in labels:
+                    hit = ends.get(label)
+                    if hit is not None:
+                        if actor:
+                            hit[0].add(n)
+                        if store:
+                            hit[1].add(n)
+        return {rule: paths(G, set(ends[rule.source][0]), set(ends[rule.target][1]), max_hops=max_hops,
+                            max_paths=max_paths) for rule in rules}
 
 
 def _authorizer(G):

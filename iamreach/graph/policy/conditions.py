@@ -155,17 +155,27 @@ def _parse_binary(value: Any) -> bytes | None:
         return None
 
 
+_IPS: dict[str, Any] = {}  # text -> parsed address (or None): a request's address is tested again and again
+
+
 def _parse_ip(value: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not isinstance(value, str):
         return None
+    hit = _IPS.get(value, _IPS)
+    if hit is not _IPS:
+        return hit  # type: ignore[no-any-return]
     try:
-        return ipaddress.ip_address(value.strip())
+        ip = ipaddress.ip_address(value.strip())
     except ValueError:
         try:  # a context value given as a one-address network, e.g. 203.0.113.7/32
             net = ipaddress.ip_network(value.strip(), strict=False)
         except ValueError:
-            return None
-        return net.network_address if net.num_addresses == 1 else None
+            net = None
+        ip = net.network_address if net is not None and net.num_addresses == 1 else None
+    if len(_IPS) >= 65_536:
+        _IPS.clear()
+    _IPS[value] = ip
+    return ip
 
 
 def _short(value: Any) -> str:
