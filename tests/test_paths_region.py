@@ -94,12 +94,13 @@ def test_the_region_is_cut(G):
     assert all(whole[v] <= d for v, d in cut.items())
 
 
-def _steps(G, include_conditional):
-    """The graph as networkx sees it for a path query: one arc per pair with a traversable edge,
-    weighted 0 out of a summary (its ``includes`` step is free) and 1 otherwise."""
+def _steps(G, include_conditional, every_edge=False):
+    """The graph as networkx sees it for a path query: one arc per pair with a traversable edge
+    (``every_edge``: any edge), weighted 0 out of a summary (its ``includes`` step is free) and 1
+    otherwise."""
     H = nx.DiGraph()
     for u, v, d in G.edges(data=True):
-        if d.get("kind") in paths_mod.NON_TRAVERSABLE:
+        if d.get("kind") in paths_mod.NON_TRAVERSABLE and not every_edge:
             continue
         if not include_conditional and d.get("decision") != "allowed":
             continue
@@ -150,3 +151,30 @@ def test_paths_come_in_the_documented_order(G):
     assert found.paths
     assert list(found.paths) == sorted(found.paths, key=Path.sort_key)
     assert len({p.nodes for p in found.paths}) == len(found.paths)
+
+
+@pytest.mark.parametrize("limit", [1, 2, 8])
+@pytest.mark.parametrize("sources", ["synthetic", "kind:user", "kind:role,kind:lambda_function,kind:ec2_instance"])
+def test_the_forward_walk_gives_every_distance_networkx_does(G, limit, sources):
+    """The region's forward walk (0-1 BFS: a step out of a summary is free), against networkx's
+    Dijkstra over the same steps: the same nodes within ``limit``, at the same distances."""
+    src = sorted(paths_mod.select(G, sources))
+    assert src
+    pred = paths_mod._edge_pred(None, True)
+    H = _steps(G, include_conditional=True)
+    H.add_nodes_from(src)  # a source without a step out
+    want = nx.multi_source_dijkstra_path_length(H, src, cutoff=limit, weight="weight")
+    assert paths_mod._forward_dist(G, pred, src, limit) == want
+
+
+@pytest.mark.parametrize("limit", [1, 2, 8])
+def test_the_bounds_walk_counts_every_edge(G, limit):
+    """The default filter's forward walk (level by level, every edge a step): networkx's distances
+    over every edge, which bound the exact walk's from below over a superset of its nodes."""
+    src = sorted(paths_mod.select(G, "synthetic"))
+    H = _steps(G, include_conditional=True, every_edge=True)
+    H.add_nodes_from(src)
+    bounds = paths_mod._reach_within(G, src, limit)
+    assert bounds == nx.multi_source_dijkstra_path_length(H, src, cutoff=limit, weight="weight")
+    exact = paths_mod._forward_dist(G, paths_mod._edge_pred(None, True), src, limit)
+    assert all(bounds[v] <= d for v, d in exact.items())

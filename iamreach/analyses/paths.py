@@ -211,6 +211,45 @@ def _forward_dist(G, pred, starts: Iterable[str], limit: int) -> dict[str, int]:
     return dist
 
 
+def _reach_within(G, starts: Iterable[str], limit: int) -> dict[str, int]:
+    """Hop distances from ``starts`` within ``limit`` counting *every* edge as a step (descriptive
+    ones too; a step out of a summary free): lower bounds of :func:`_forward_dist`'s distances under
+    any filter, over a superset of its nodes. Level by level, each level's successors gathered and
+    filtered by set operations in C rather than node by node: a walk from 22,464 sources on L in
+    0.15 s instead of 0.24. A region cut with these bounds keeps every node the exact one keeps,
+    which is all a region needs (see :func:`_toward`)."""
+    succ = G._succ
+    dist = dict.fromkeys(starts, 0)
+    level = list(dist)
+    d = 0
+    while level:
+        # the free steps: a summary's members at the summary's distance (summaries of summaries too)
+        todo = [u for u in level if is_summary(u)]
+        while todo:
+            members: set[str] = set()
+            for u in todo:
+                nbrs = succ.get(u)
+                if nbrs:
+                    members.update(nbrs)
+            members.difference_update(dist)  # reached already, at d or nearer (levels go in order)
+            dist.update(dict.fromkeys(members, d))
+            level.extend(members)
+            todo = [v for v in members if is_summary(v)]
+        if d >= limit:
+            break
+        ahead: set[str] = set()
+        for u in level:
+            if not is_summary(u):
+                nbrs = succ.get(u)
+                if nbrs:
+                    ahead.update(nbrs)
+        ahead.difference_update(dist)
+        d += 1
+        dist.update(dict.fromkeys(ahead, d))
+        level = list(ahead)
+    return dist
+
+
 class _Succs:
     """The best-edge adjacency (per pair of nodes the best traversable edge, allowed over
     conditional) read from the graph on demand: ``get(u)`` is ``u``'s row (``v -> (key, data)``),
@@ -268,8 +307,9 @@ def _toward(G, pred, tgt: set[str], limit: int, src: set[str] | None = None
 
     ``src``: the searches start only there, so the region is cut to the nodes some path of at most
     ``limit`` hops from a source to a target can pass: first the nodes within ``limit`` of a source
-    (a forward walk), then the walk back from the targets inside them, keeping a node only when its
-    two distances add up to ``limit`` at most. Every node of such a path is kept, and a search never
+    (a forward walk; under the default filter it counts every edge as a step, :func:`_reach_within`,
+    which only lowers its distances and adds nodes), then the walk back from the targets inside
+    them, keeping a node only when its two distances add up to ``limit`` at most. Every node of such a path is kept, and a search never
     needs any other (the step that first reaches a node of such a path comes from a node of it), so
     the witnesses, the distances and the enumeration are those of the whole region; on M it is 453
     of 17,263 nodes (``tests/test_paths_region.py`` compares the two on generated organizations).
@@ -281,7 +321,10 @@ def _toward(G, pred, tgt: set[str], limit: int, src: set[str] | None = None
     if src is None:
         to_tgt = _reverse_dist(_Preds(G, pred, memo=preds), tgt, limit)
         return _Succs(G, pred, within=to_tgt), to_tgt, preds
-    near = _forward_dist(G, pred, sorted(src), limit)
+    if getattr(pred, "default_kinds", False) == "any":  # every edge but the descriptive ones: bounds will do
+        near = _reach_within(G, src, limit)
+    else:
+        near = _forward_dist(G, pred, sorted(src), limit)
     back = _reverse_dist(_Preds(G, pred, within=near, memo=preds), [t for t in tgt if t in near], limit)
     to_tgt = {v: d for v, d in back.items() if near[v] + d <= limit}
     return _Succs(G, pred, within=to_tgt), to_tgt, preds
