@@ -570,19 +570,11 @@ class _Witnesses:
     def by_target(self, sources: Iterable[str]) -> Iterable[list[str]]:
         """Every witness from ``sources`` (node lists), one backward search per target."""
         limit, region, preds, adj = self.limit, self.to_go, self.preds, self.adj
-        back: dict[str, list[str]] = {}  # the region's predecessor lists, made when first read
-
-        class _Back:
-            @staticmethod
-            def get(v, default=()):
-                hit = back.get(v)
-                if hit is None:
-                    hit = back[v] = [u for u in preds.get(v, ()) if u in region]
-                return hit or default
-
+        # the region's predecessor lists, cut from those the walk back read
+        back = {v: [u for u in preds.get(v, ()) if u in region] for v in region}
         src = set(sources)
         for t in sorted(self.tgt & region.keys()):
-            dist = _reverse_dist(_Back, [t], limit)
+            dist = _reverse_dist(back, [t], limit)
             tails: dict[str, list[str]] = {t: [t]}  # node -> its walk to t (walks toward t share their tails)
             for s in sorted(src & dist.keys()):
                 if s != t:
