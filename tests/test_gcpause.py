@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from iamreach.gcpause import BULK, paused_gc
+from iamreach.gcpause import BULK, KEEP, paused_gc
 
 
 class _Node:
@@ -83,8 +83,8 @@ def test_resume_leaves_a_disabled_collector_alone():
 
 
 def test_analysis_block_resumes_without_collecting(monkeypatch):
-    """``collect=False`` (analyses): the collector is off in the block and back on after it, and
-    neither collects nor freezes, even when the block left many objects behind."""
+    """``collect=False`` (analyses): the collector is off in the block and back on after it; it never
+    collects or unfreezes, and freezes only what the block left beyond ``KEEP`` objects."""
     gc.unfreeze()
     calls = []
     for name in ("collect", "freeze", "unfreeze"):
@@ -92,8 +92,12 @@ def test_analysis_block_resumes_without_collecting(monkeypatch):
     keep = []
     with paused_gc(collect=False):
         assert not gc.isenabled()
-        keep.extend([i] for i in range(BULK + 50_000))
+        keep.extend([i] for i in range(KEEP // 2))
     assert gc.isenabled() and calls == []
+    with paused_gc(collect=False):
+        keep.extend([i] for i in range(KEEP + 5_000))
+    assert gc.isenabled() and calls == ["freeze"]
+    calls.clear()
     with paused_gc():
         keep.extend([i] for i in range(BULK + 50_000))
     assert calls == ["freeze"]  # the default freezes once after a bulk block
