@@ -397,22 +397,28 @@ INTRO = (
 
 
 def update_doc(block: str) -> None:
+    """Put ``block`` first among the section's runs. The text above the runs is the document's own
+    (it may say more than :data:`INTRO`, which only starts a section that is not there yet); it is
+    kept as it is. Written atomically: a run that fails leaves the document as it was."""
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
     start = text.find(f"\n{SECTION}\n")
     if start < 0:
-        body = INTRO + "\n" + block
-        text = text.rstrip("\n") + "\n\n" + body
+        text = text.rstrip("\n") + "\n\n" + INTRO + "\n" + block
     else:
         start += 1
         nxt = text.find("\n## ", start + len(SECTION))
         end = len(text) if nxt < 0 else nxt + 1
         section = text[start:end]
         runs = section.find("\n### ")
-        old_runs = section[runs + 1:] if runs >= 0 else ""
-        body = INTRO + "\n" + block + ("\n" + old_runs.rstrip("\n") + "\n" if old_runs else "")
+        if runs < 0:
+            body = section.rstrip("\n") + "\n\n" + block
+        else:
+            body = section[:runs + 1] + block + "\n" + section[runs + 1:].rstrip("\n") + "\n"
         text = text[:start] + body + ("\n" if nxt >= 0 else "") + text[end:]
+    from iamreach.fileio import atomic_write_bytes
+
     DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    atomic_write_bytes(DOC, text.rstrip("\n").encode() + b"\n", mode=0o644)
 
 
 def _grouped_rate(args: argparse.Namespace) -> float | None:

@@ -698,7 +698,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     result = _merge_previous(run(sizes, stages, args.seed, force=args.force, timeout=args.timeout,
                                  repeat=args.repeat, share_build=args.share_build))
-    (OUT / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    from iamreach.fileio import atomic_write_bytes
+
+    atomic_write_bytes(OUT / "results.json", (json.dumps(result, indent=2) + "\n").encode(), mode=0o644)
     print(render_block(result))
     if not args.no_doc:
         update_doc(render_block(result))

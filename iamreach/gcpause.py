@@ -30,7 +30,9 @@ trigger full collections that walk the whole graph (on a 4,000-principal organiz
 ``check``'s time), and they are freed by reference counting when the analysis returns. What an
 analysis returns (L's forbidden-label paths: 44,000 objects) is frozen as well when it is more than
 :data:`KEEP` objects: the first collections after the block would otherwise walk all of it, twice
-(0.04-0.09 s of that query's 0.9 s).
+(0.04-0.09 s of that query's 0.9 s). Freezing takes whatever else the collector had not looked at
+yet, such as a graph dropped just before (a built graph and its builder refer to each other):
+like a frozen graph that is dropped, it is freed by the next bulk block.
 
 >>> import gc
 >>> with paused_gc():

@@ -149,3 +149,26 @@ def test_min_cut_flow_matches_networkx(seed):
     mine = _source_side(arcs, S, T)
     assert {u for u in mine if u in H} == set(reach)
     assert sum(1 for u in mine for v in arcs.get(u, ()) if v not in mine) == value
+
+
+@pytest.mark.parametrize("by_target", [None, True, False])
+def test_node_ids_need_not_be_strings(monkeypatch, by_target):
+    """The queries take any networkx graph: node ids that are not strings (never a summary) work,
+    whichever way the witnesses are found."""
+    import iamreach.analyses.paths as P
+
+    monkeypatch.setattr(P, "_BY_TARGET", by_target)
+    G = nx.MultiDiGraph(gaps=[], accounts={})
+    for n, kind in [(1, "lambda_function"), (2, "role"), (3, "s3_bucket"), (4, "s3_bucket"), ((5, "x"), "role")]:
+        G.add_node(n, kind=kind, labels=(), account="1")
+    G.add_edge(1, 2, kind="runs_as", decision="allowed")
+    G.add_edge(2, 3, kind="reads", decision="allowed")
+    G.add_edge(2, 4, kind="reads", decision="conditional")
+    G.add_edge(4, 3, kind="unlocks", decision="allowed")
+    G.add_edge((5, "x"), 2, kind="can_assume", decision="allowed")
+    ps = paths(G, [1], [3, 4])
+    assert [p.nodes for p in ps.paths] == [(1, 2, 3), (1, 2, 4), (1, 2, 4, 3)]
+    assert [p.decision for p in ps.paths] == ["allowed", "conditional", "conditional"]
+    assert [p.nodes for p in paths(G, [(5, "x")], [3]).paths] == [((5, "x"), 2, 3), ((5, "x"), 2, 4, 3)]
+    assert reachable_from(G, 1) == {1: 0, 2: 1, 3: 2, 4: 2}
+    assert {(u, v) for u, v, *_ in min_cut(G, [1], [3])} == {(1, 2)}

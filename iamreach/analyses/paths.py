@@ -414,12 +414,12 @@ def _make_path(adj, nodes: list[str], hops: dict | None = None) -> tuple[tuple[s
     summary = SUMMARY_PREFIX
     for i in range(n - 1):
         u = nodes[i]
-        if u.startswith(summary):
+        if u.__class__ is str and u.startswith(summary):
             continue
         if not on:
             on.append(u)
         v = nodes[i + 1]
-        key = (u, nodes[i + 2], v) if v.startswith(summary) and i + 2 < n else (u, v, None)
+        key = (u, nodes[i + 2], v) if v.__class__ is str and v.startswith(summary) and i + 2 < n else (u, v, None)
         hop = hops.get(key)
         if hop is None:
             hop = hops[key] = Hop.from_edge(u, key[1], adj.pair(u, v)[1], via=key[2])
@@ -566,7 +566,7 @@ class _Witnesses:
             if dag is None:
                 dag = dags[id(dist)] = {}
                 for u, du in dist.items():
-                    nd = du + (0 if u.startswith(summary) else 1)
+                    nd = du + (0 if u.__class__ is str and u.startswith(summary) else 1)
                     if nd > limit:
                         continue
                     for v in rows.get(u, ()):
@@ -619,7 +619,7 @@ def _walk(adj, to_t: dict[str, int], s: str, t: str, tails: dict[str, list[str]]
         if tail is not None:
             break
         walk.append(u)
-        if not u.startswith(summary):
+        if u.__class__ is not str or not u.startswith(summary):
             d -= 1
         nbrs = succ[u]
         for v in filter(to_t.__contains__, nbrs):
