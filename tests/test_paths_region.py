@@ -178,3 +178,20 @@ def test_the_bounds_walk_counts_every_edge(G, limit):
     assert bounds == nx.multi_source_dijkstra_path_length(H, src, cutoff=limit, weight="weight")
     exact = paths_mod._forward_dist(G, paths_mod._edge_pred(None, True), src, limit)
     assert all(bounds[v] <= d for v, d in exact.items())
+
+
+def test_a_made_path_and_its_nodes_agree(G):
+    """``_make_path`` finds a path's nodes and decision in the pass that makes its hops, and
+    ``_path_nodes`` finds the nodes alone: both say what the :class:`Path` says, through summaries too."""
+    (found,) = forbidden_paths(G).values()
+    adj = paths_mod._Succs(G, paths_mod._edge_pred(None, True))
+    through = 0
+    for p in found.paths:
+        trail = [p.hops[0].source]
+        for h in p.hops:
+            trail.extend((h.via, h.target) if h.via is not None else (h.target,))
+        through += len(trail) > len(p.nodes)
+        nodes, made, conditional = paths_mod._make_path(adj, trail)
+        assert nodes == paths_mod._path_nodes(trail) == p.nodes == made.nodes
+        assert made == p and conditional == (p.decision == "conditional")
+    assert through, "some paths should pass through a summary"

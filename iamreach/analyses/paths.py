@@ -431,7 +431,9 @@ def _make_path(adj, nodes: list[str], hops: dict | None = None) -> tuple[tuple[s
 
 
 def _path_nodes(nodes: list[str]) -> tuple[str, ...]:
-    """``_make_path(adj, nodes).nodes`` without making the path."""
+    """The nodes of the path along ``nodes`` (``_make_path(adj, nodes)[0]``, which finds them in the
+    same pass as the hops) without making the path: the enumeration tests a trail against the paths
+    found before it makes one."""
     out: list[str] = []
     n = len(nodes)
     for i in range(n - 1):
