@@ -123,3 +123,41 @@ def test_alike_keys_share_one_decrypt_answer_without_changing_the_graph(org):
     decrypts = calls.count("kms:Decrypt")
     assert 0 < decrypts < G_each.graph["stats"]["evaluations"] - (G_alike.graph["stats"]["evaluations"] - decrypts)
     assert G_alike.graph["stats"]["evaluations"] < G_each.graph["stats"]["evaluations"]
+
+
+def test_lowered_contexts_decide_as_the_mixed_case_ones(org, monkeypatch):
+    """``decide`` lower-cases the actor's context keys once (``Actor.lower_context``) and hands the
+    engine a ``LowerKeys``; the graph is the one the mixed-case context of every request gave."""
+
+    def mixed_case_decide(self, actor, action, resource, *, resource_account, resource_policy=None,
+                          resource_tags=None, extra=None):
+        # the builder's decide before the lowered contexts: a plain dict, keys as AWS spells them
+        ctx = dict(actor.context)
+        if resource_account:
+            ctx["aws:ResourceAccount"] = resource_account
+            if self.org_id and resource_account in self.accounts:
+                ctx["aws:ResourceOrgID"] = self.org_id
+        for k, v in (resource_tags or {}).items():
+            ctx[f"aws:ResourceTag/{k}"] = v
+        if extra:
+            ctx.update(extra)
+        req = builder.Request(principal=actor.arn, action=action, resource=resource, resource_account=resource_account,
+                              principal_account=actor.account, context=ctx, unknown_keys="unknown",
+                              known_keys=self.known_keys)
+        self.evaluations += 1
+        return builder.evaluate(
+            req, identity_policies=actor.identity, resource_policy=resource_policy,
+            permission_boundaries=actor.boundaries, scps=actor.scps,
+            rcps=self._rcp_levels.get(resource_account, ()) if resource_account else (),
+            principal_is_management_account=actor.is_management,
+            resource_in_management_account=bool(resource_account and resource_account == self.mgmt),
+            principal_is_service_linked_role=actor.is_service_linked)
+
+    lowered = build_graph(org, jobs=1)
+    with monkeypatch.context() as m:
+        m.setattr(builder._Builder, "decide", mixed_case_decide)
+        mixed = build_graph(org, jobs=1)
+    tagged = [p for p in org.principals if p.tags] and [r for r in org.resources if r.tags]
+    assert tagged, "the organization must have tagged principals and resources for this to test anything"
+    assert lowered.graph["stats"]["evaluations"] == mixed.graph["stats"]["evaluations"] > 0
+    assert _edges(lowered) == _edges(mixed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from iamreach.errors import PolicyError
-from iamreach.graph.policy import Decision, Request, evaluate, parse_policy
+from iamreach.graph.policy import Decision, LowerKeys, Request, evaluate, parse_policy
 
 USER = "arn:aws:iam::111122223333:user/alice"
 ABSENT = object()
@@ -152,6 +152,32 @@ def test_condition_keys_are_case_insensitive():
                           "Condition": {"StringEquals": {"AWS:SOURCEVPC": "vpc-1"}}}]}
     req = Request(USER, "s3:ListAllMyBuckets", "*", context={"aws:sourceVpc": "vpc-1"})
     assert evaluate(req, identity_policies=[parse_policy(doc)]).decision == A
+
+
+def test_a_lowered_context_is_read_as_given_and_decides_alike():
+    """``LowerKeys``: a context whose keys the caller lower-cased is used as it is (not copied),
+    and every request decides as with the same context in AWS's spelling, in both modes."""
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/Team}/*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/Stage": "prod"}, "Bool": {"aws:SecureTransport": "true"}}},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringNotEqualsIfExists": {"aws:SourceVpc": "vpc-1"}}}]}
+    p = parse_policy(doc)
+    spelled = {"aws:PrincipalTag/Team": "data", "aws:ResourceTag/Stage": "prod", "aws:SecureTransport": "true",
+               "aws:SourceVpc": "vpc-1"}
+    seen = set()
+    for drop in (None, *spelled):
+        given = {k: v for k, v in spelled.items() if k != drop}
+        lowered = LowerKeys({k.lower(): v for k, v in given.items()})
+        for mode in ("absent", "unknown"):
+            for resource in ("arn:aws:s3:::b/data/k", "arn:aws:s3:::b/ops/k"):
+                req = Request(USER, "s3:GetObject", resource, context=lowered, unknown_keys=mode)
+                want = evaluate(Request(USER, "s3:GetObject", resource, context=given, unknown_keys=mode),
+                                identity_policies=[p])
+                assert evaluate(req, identity_policies=[p]) == want, (drop, mode, resource)
+                assert req.context_view().values is lowered
+                seen.add(want.decision)
+    assert seen == {A, D, C}  # the cases reach every answer
 
 
 def test_and_across_operators_and_keys():

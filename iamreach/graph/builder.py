@@ -50,6 +50,7 @@ from iamreach.graph.candidates import (
 from iamreach.graph.policy import (
     ConditionTerm,
     Decision,
+    LowerKeys,
     PolicyError,
     Request,
     evaluate,
@@ -119,6 +120,8 @@ class Actor:
     #: raw documents of every layer that limits the actor (identity, boundary, SCPs), for
     #: :class:`~iamreach.graph.candidates.ResourceSensitivity`
     raw_docs: tuple = ()
+    #: ``context`` with lower-case keys, made on the actor's first decision (:meth:`_Builder.decide`)
+    lower_context: LowerKeys | None = field(default=None, compare=False, repr=False)
 
 
 def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: int = SUMMARY_MIN,
@@ -685,15 +688,22 @@ class _Builder:
     # ------------------------------------------------------------------ the engine
     def decide(self, actor: Actor, action: str, resource: str, *, resource_account: str | None,
                resource_policy=None, resource_tags: dict | None = None, extra: dict | None = None):
-        ctx = dict(actor.context)
+        # The context with its keys lower-cased here, as the engine would (it reads a LowerKeys as
+        # it is): the actor's part once per actor, not once per request.
+        base = actor.lower_context
+        if base is None:
+            base = actor.lower_context = LowerKeys({k.lower(): v for k, v in actor.context.items()})
+        ctx = LowerKeys(base)
         if resource_account:
-            ctx["aws:ResourceAccount"] = resource_account
+            ctx["aws:resourceaccount"] = resource_account
             if self.org_id and resource_account in self.accounts:
-                ctx["aws:ResourceOrgID"] = self.org_id
-        for k, v in (resource_tags or {}).items():
-            ctx[f"aws:ResourceTag/{k}"] = v
+                ctx["aws:resourceorgid"] = self.org_id
+        if resource_tags:
+            for k, v in resource_tags.items():
+                ctx["aws:resourcetag/" + k.lower()] = v
         if extra:
-            ctx.update(extra)
+            for k, v in extra.items():
+                ctx[k.lower()] = v
         req = Request(principal=actor.arn, action=action, resource=resource, resource_account=resource_account,
                       principal_account=actor.account, context=ctx, unknown_keys="unknown",
                       known_keys=self.known_keys)

@@ -27,6 +27,7 @@ from iamreach.graph.policy.document import (
 from iamreach.graph.policy.evaluate import (
     RCP_SERVICES,
     Decision,
+    LowerKeys,
     PolicyLevel,
     PrincipalInfo,
     Request,
@@ -44,6 +45,7 @@ __all__ = [
     "ConditionTerm",
     "Context",
     "Decision",
+    "LowerKeys",
     "Glob",
     "Policy",
     "PolicyError",

@@ -67,6 +67,7 @@ from iamreach.graph.policy.wildcard import parse_arn
 
 __all__ = [
     "Decision",
+    "LowerKeys",
     "Request",
     "Result",
     "PolicyLevel",
@@ -303,6 +304,22 @@ _PRINCIPAL_TYPES = {
 }
 
 
+class LowerKeys(dict):
+    """A request context whose keys are lower-case already. :class:`Request` lower-cases the keys
+    of any other mapping into a new dict on first use; this one it reads as it is, so a caller
+    that asks many requests with mostly the same keys (the graph builder: one context per actor,
+    plus the resource's keys) lower-cases each key once instead of once per request. The keys
+    must be lower-case, and the mapping must not change while a request that holds it is in use.
+
+    >>> ctx = LowerKeys({"aws:sourceip": "10.0.0.1"})
+    >>> Request("arn:aws:iam::111122223333:user/a", "s3:GetObject", "arn:aws:s3:::b/k",
+    ...         context=ctx).context_view().values is ctx
+    True
+    """
+
+    __slots__ = ()
+
+
 @dataclass(slots=True)
 class Request:
     """One authorization request.
@@ -364,7 +381,9 @@ class Request:
             unknown = self.unknown_keys == "unknown"
             values: dict[str, Any] = {}
             given = self.context
-            if given:
+            if given.__class__ is LowerKeys:  # lower-cased by the caller: read as it is
+                values = given  # type: ignore[assignment]
+            elif given:
                 try:
                     for k, v in given.items():
                         values[k.lower()] = v
