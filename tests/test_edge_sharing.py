@@ -14,7 +14,7 @@ import networkx as nx
 import pytest
 
 from iamreach.graph.builder import build_graph
-from iamreach.model import is_summary
+from iamreach.model import EdgeKind, is_summary
 
 pytestmark = pytest.mark.xdist_group("summaries")
 
@@ -79,3 +79,45 @@ def test_access_reasons_name_kind_target_and_actions_not_the_source(G):
     # edges of several actors to one target share the reason text (and, within an account, the object)
     assert any(len(s) > 1 for s in sources.values())
     assert sum(len(ids) for ids in by_text.values()) < seen
+
+
+def test_edges_with_the_same_attribute_values_share_one_dict(G):
+    """Beyond the ``includes`` edges: edges whose attribute values are the same objects (the
+    builder shares equal reasons, actions, conditions and evidence) are one attribute dict."""
+    by_dict: dict[int, list] = defaultdict(list)
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if d["kind"] != "includes":
+            by_dict[id(d)].append((u, v, k, d))
+    edges = sum(len(e) for e in by_dict.values())
+    shared = [e for e in by_dict.values() if len(e) > 1]
+    assert shared and len(by_dict) < edges
+    for group in shared:
+        first = group[0][3]
+        assert len({u for u, _v, _k, _d in group}) > 1 or len({v for _u, v, _k, _d in group}) > 1
+        for _u, _v, k, d in group:
+            assert d is first and k == f"{d['kind']}:{d['method'] or ''}"
+
+
+def test_an_edge_added_again_takes_its_new_attributes_alone(gen):
+    """Adding an edge that exists replaces its attributes (as networkx's update of the edge's own
+    dict would) and leaves every edge that shared its old dict as it was."""
+    org = gen.generate(gen.SizeSpec("custom", accounts=2, principals=80, resources=120), seed=9)
+    G = build_graph(org)
+    b = G.graph["authorizer"]
+    groups: dict[int, list] = defaultdict(list)
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if d["kind"] in ("reads", "writes", "administers"):
+            groups[id(d)].append((u, v, k, d))
+    (u, v, k, d), (u2, v2, k2, d2), *_ = next(g for g in groups.values() if len(g) > 1)
+    before = dict(d2)
+    n = G.number_of_edges()
+    kind = EdgeKind(d["kind"])
+    b.add_edge(u, v, kind, decision="conditional", actions=d["actions"], reason="changed", evidence=d["evidence"],
+               conditions=({"operator": "Bool", "key": "aws:SecureTransport", "values": ["true"]},))
+    assert G.number_of_edges() == n
+    assert G[u][v][k]["decision"] == "conditional" and G[u][v][k]["reason"] == "changed"
+    assert G._pred[v][u] is G._succ[u][v]
+    assert G[u2][v2][k2] is d2 and d2 == before  # the edge that shared the old dict is untouched
+    # a new edge between nodes the graph lacks adds them, as networkx would
+    b.add_edge("x-node", "y-node", kind, reason="r")
+    assert G.has_edge("x-node", "y-node", key=f"{kind.value}:") and G.nodes["x-node"] == {}

@@ -533,3 +533,40 @@ def test_trust_and_key_policies_are_required_even_without_a_resource_policy_give
     assert res.decision == D and any("requires the key policy to allow" in line for line in res.explanation)
     res = evaluate(Request(ALICE, "kms:Decrypt", key), identity_policies=[allow("kms:*")], resource_policy_required=False)
     assert res.decision == A
+
+
+def test_the_per_pair_facts_come_out_as_the_catalogue_says():
+    """What the action and the resource alone decide (the resource type check, the effective
+    resource, the accounts, whether a trust / key policy is required, RCP scope) is computed for
+    a new (action, resource) pair from a per-action and a per-resource record; it must equal what
+    ``ActionCatalog.check`` and the ARN give, for catalogued actions with and without resource
+    types, uncatalogued ones, ``*``, ARNs of other services and types, and strings that are no ARN."""
+    import importlib
+
+    from iamreach.graph.policy.catalog import default_catalog
+
+    ev = importlib.import_module("iamreach.graph.policy.evaluate")
+    cat = default_catalog()
+    actions = ["sts:assumerole", "sts:tagsession", "kms:decrypt", "kms:listkeys", "kms:createkey", "s3:getobject",
+               "s3:listallmybuckets", "s3:putbucketpolicy", "iam:passrole", "iam:createuser", "ec2:runinstances",
+               "ec2:describeinstances", "dynamodb:getitem", "secretsmanager:getsecretvalue", "lambda:invokefunction",
+               "sqs:sendmessage", "logs:putlogevents", "rds:describedbinstances", "glue:getjob", "s3:notanaction",
+               "nosuchservice:do", "iam:*"]
+    actions += sorted(a.lower() for a in cat.expand("kms:*"))[:40] + sorted(a.lower() for a in cat.expand("s3:*"))[:60]
+    resources = ["*", OBJ, BUCKET, ROLE, X_ROLE, f"arn:aws:iam::{ACC}:role/aws-service-role/ops.amazonaws.com/AWSServiceRole",
+                 f"arn:aws:iam::{ACC}:user/alice", f"arn:aws:kms:us-east-1:{ACC}:key/1234",
+                 f"arn:aws:kms:us-east-1:{ACC}:alias/a", f"arn:aws:ec2:us-east-1:{ACC}:instance/i-1",
+                 f"arn:aws:dynamodb:us-east-1:{OTHER}:table/t", f"arn:aws:secretsmanager:us-east-1:{ACC}:secret:s-AbC",
+                 f"arn:aws:lambda:us-east-1:{ACC}:function:f", f"arn:aws:sqs:us-east-1:{ACC}:q",
+                 f"arn:aws:rds:us-east-1:{ACC}:db:prod", f"arn:aws:s3:::{ACC}-bucket/role/key/x",
+                 f"arn:aws:iam::{ACC}:root", "arn:aws:s3:::b/k:role/x", "not-an-arn", "arn:aws:unknownsvc:::thing"]
+    kinds = set()
+    for act in actions:
+        act = ev.canonical_action(act)
+        for resource in resources:
+            want = ev._facts(cat, act, resource)
+            assert ev._default_facts(act, resource) == want, (act, resource)
+            kinds.add((want[0], want[5], want[6]))
+    # the cases reach every answer of the type check and both values of required / rcp
+    assert {k[0] for k in kinds} == {True, False, None}
+    assert {k[1] for k in kinds} == {True, False} and {k[2] for k in kinds} == {True, False}

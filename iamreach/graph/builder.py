@@ -152,6 +152,14 @@ def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: in
         return _Builder(inv, config or Config.default(), summary_min=summary_min, jobs=jobs).build()
 
 
+def _graph_changed(G: nx.MultiDiGraph) -> None:
+    """What networkx does after each change of a graph (drop what it cached of it, for its
+    backends), once: :meth:`_Builder.add_edge` writes edges into the adjacency dicts itself."""
+    clear = getattr(nx, "_clear_cache", None)
+    if clear is not None:
+        clear(G)
+
+
 def _ev(type_: str, ref: str | None, detail: str, sid: str | None = None, index: int | None = None) -> dict:
     return {"type": type_, "ref": ref, "sid": sid, "index": index, "detail": detail}
 
@@ -215,6 +223,7 @@ class _Builder:
         self._conds: dict[tuple, tuple] = {}
         self._term_dicts: dict = {}
         self._ev_dicts: dict[tuple, dict] = {}
+        self._attr_dicts: dict[tuple, dict] = {}
         self._explained: dict[tuple, tuple] = {}
         self._key_templates: dict[str, tuple] = {}
         #: keys alike (:meth:`_key_sig`) share one ``kms:Decrypt`` answer per actor
@@ -256,10 +265,31 @@ class _Builder:
             self._log.append(("e", u, v, kind, decision, conditions, actions, ports, method, reason, evidence))
             if self._log_only:
                 return
-        self.G.add_edge(u, v, key=intern(key, key),
-                        kind=kind.value, decision=decision, conditions=conditions,
-                        actions=intern(actions, actions), ports=tuple(ports), method=method,
-                        reason=intern(reason, reason), evidence=evidence)
+        actions, reason, ports = intern(actions, actions), intern(reason, reason), tuple(ports)
+        # Edges whose attributes are the same objects share one attribute dict (docs/architecture.md,
+        # "Shared attribute values"): keyed by the values' identities, which the dict itself keeps
+        # alive while the cache holds it (the cache is dropped with the others, _build_caches).
+        akey = (kind, decision, id(conditions), id(actions), ports, method, id(reason), id(evidence))
+        attrs = self._attr_dicts.get(akey)
+        if attrs is None:
+            attrs = self._attr_dicts[akey] = {
+                "kind": kind.value, "decision": decision, "conditions": conditions, "actions": actions,
+                "ports": ports, "method": method, "reason": reason, "evidence": evidence}
+        # What MultiDiGraph.add_edge does, without its dict per edge: missing nodes are added, and an
+        # edge added again takes the new attributes (all of them are given, so replacing its dict is
+        # what networkx's in-place update would give, and a shared dict is never written to).
+        G = self.G
+        succ = G._succ
+        if u not in succ:
+            G.add_node(u)
+        if v not in succ:
+            G.add_node(v)
+        key = intern(key, key)
+        keydict = succ[u].get(v)
+        if keydict is None:
+            succ[u][v] = G._pred[v][u] = {key: attrs}
+        else:
+            keydict[key] = attrs
 
     def _add_node(self, node: str, **attrs) -> None:
         """A node made while deciding edges (a service or federated principal a trust names)."""
@@ -309,6 +339,7 @@ class _Builder:
                             "parts_recomputed": self.fanout["recomputed"]}
         G.graph["authorizer"] = self
         self._drop_build_caches()  # build-time only; the graph keeps the builder for can / who-can
+        _graph_changed(G)
         return G
 
     def _start(self) -> None:
@@ -359,6 +390,7 @@ class _Builder:
                             "evaluations": self.evaluations, "updated_principals": len(actors)}
         G.graph["authorizer"] = self
         self._drop_build_caches()
+        _graph_changed(G)
         return G
 
     def _rebind_records(self) -> None:
@@ -1230,7 +1262,7 @@ class _Builder:
     def _build_caches(self) -> tuple[dict, ...]:
         return (self._label_cache, self._uniform_cache, self._hits_cache, self._hits_per_pattern, self._parts_cache,
                 self._part_info, self._rels, self._reads_cache, self._interned, self._shared, self._conds,
-                self._term_dicts, self._explained, self._ev_dicts, self._key_templates)
+                self._term_dicts, self._explained, self._ev_dicts, self._key_templates, self._attr_dicts)
 
     def _drop_build_caches(self) -> None:
         """Empty every build-time cache at once. Safe at any point between two actors: each is keyed

@@ -851,15 +851,7 @@ _CALLER = object()  # the resource is "*": the request acts in the caller's own 
 
 
 def _facts(cat: ActionCatalog, act: str, resource: str) -> tuple[Any, ...]:
-    per_action = _ACTION_FACTS.get(act)
-    if per_action is None:
-        service = act.partition(":")[0]
-        if len(_ACTION_FACTS) > 100_000:
-            _ACTION_FACTS.clear()
-        per_action = _ACTION_FACTS[act] = (
-            act in _TRUST_ACTIONS, service == "kms", service in RCP_SERVICES, act in known_actions()
-        )
-    trust, kms, rcp_service, known = per_action
+    trust, kms, rcp_service, known = _ACTION_FACTS.get(act) or _facts_of_action(act)
     applies, note, effective, canonical = cat.check(act, resource)
     required = (trust and ":role/" in effective) or (kms and ":key/" in effective)
     rcp = rcp_service and not (effective.startswith("arn:") and ":role/aws-service-role/" in effective)
@@ -877,8 +869,82 @@ def _cached_facts(act: str, resource: str) -> tuple[Any, ...]:
         per_action = _FACTS[act] = {}
     elif len(per_action) > 20_000:
         per_action.clear()
-    facts = per_action[resource] = _facts(default_catalog(), act, resource)
+    facts = per_action[resource] = _default_facts(act, resource)
     return facts
+
+
+# What :func:`_facts` reads of the action alone, for the default catalogue: (0 = not catalogued,
+# 1 = no resource types, 2 = resource types; the catalogue's entry; its name; service prefix; the
+# resource types it applies to; trust, kms, rcp_service, known as in _ACTION_FACTS; the note of
+# an uncatalogued action / of one without resource-level permissions).
+_ACTION_REC: dict[str, tuple[Any, ...]] = {}
+# What it reads of the resource alone (not "*"): (account, ":role/" in it, ":key/" in it, a
+# service-linked role's ARN).
+_RESOURCE_REC: dict[str, tuple[Any, ...]] = {}
+
+
+def _action_rec(act: str) -> tuple[Any, ...]:
+    cat = default_catalog()
+    trust, kms, rcp_service, known = _ACTION_FACTS.get(act) or _facts_of_action(act)
+    info = cat.lookup(act)
+    if info is None:
+        # what ActionCatalog.check says of an action it does not know
+        rec = (0, None, act, "", frozenset(), trust, kms, rcp_service, known, cat.check(act, "*")[1])
+    elif not info.resource_types:
+        rec = (1, info, info.name, "", frozenset(), trust, kms, rcp_service, known,
+               cat.check(act, "arn:aws:iam::000000000000:root")[1])
+    else:
+        rec = (2, info, info.name, act.partition(":")[0], frozenset(rt.name for rt in info.resource_types),
+               trust, kms, rcp_service, known, None)
+    if len(_ACTION_REC) > 100_000:
+        _ACTION_REC.clear()
+    _ACTION_REC[act] = rec
+    return rec
+
+
+def _facts_of_action(act: str) -> tuple[bool, bool, bool, bool]:
+    service = act.partition(":")[0]
+    if len(_ACTION_FACTS) > 100_000:
+        _ACTION_FACTS.clear()
+    hit = _ACTION_FACTS[act] = (act in _TRUST_ACTIONS, service == "kms", service in RCP_SERVICES, act in known_actions())
+    return hit
+
+
+def _resource_rec(resource: str) -> tuple[Any, ...]:
+    rec = (_arn_account(resource), ":role/" in resource, ":key/" in resource,
+           resource.startswith("arn:") and ":role/aws-service-role/" in resource)
+    if len(_RESOURCE_REC) > 200_000:
+        _RESOURCE_REC.clear()
+    _RESOURCE_REC[resource] = rec
+    return rec
+
+
+def _default_facts(act: str, resource: str) -> tuple[Any, ...]:
+    """:func:`_facts` with the default catalogue, from what the action alone and the resource alone
+    decide (each cached): a new (action, resource) pair costs a few lookups, not a classification.
+    ``tests/test_policy_eval.py`` holds the two to the same answers."""
+    kind, info, name, prefix, wanted, trust, kms, rcp_service, known, note = _ACTION_REC.get(act) or _action_rec(act)
+    if resource == "*":
+        if kind == 0:
+            return None, note, resource, act, _CALLER, False, rcp_service, known
+        return True, None, resource, name, _CALLER, False, rcp_service, known
+    account, role, key, slr = _RESOURCE_REC.get(resource) or _resource_rec(resource)
+    if kind == 1:  # evaluated against "*"
+        return True, note, "*", name, account, False, rcp_service, known
+    required = (trust and role) or (kms and key)
+    rcp = rcp_service and not slr
+    if kind == 0:
+        return None, note, resource, act, account, required, rcp, known
+    cat = default_catalog()
+    found = cat.classify(prefix, resource)
+    if found:
+        if wanted.isdisjoint(found):
+            applies, note = False, f"{name} does not apply to resource type {' / '.join(found)}"
+        else:
+            applies = True
+    else:
+        applies, note = cat._classified_applies(act, info, resource)
+    return applies, note, resource, name, account, required, rcp, known
 
 
 @functools.lru_cache(maxsize=4096)
