@@ -586,6 +586,19 @@ class Policy:
         hit = self._cache.get(action_lower)
         if hit is not None:
             return hit
+        if listed and not self._wild_denies and not self._wild_allows and ":" in action_lower:
+            # the common case: the wildcard-service statements all match by service (``*``,
+            # ``NotAction: iam:*``); an action no statement lists gets its service's shared pair
+            svc = self._by_wild_service.get(service) or self._wild_for_service(service)
+            exact = self._exact_split.get(action_lower)
+            if exact is None:
+                hit = svc if svc[0] or svc[1] else _EMPTY
+            else:
+                hit = (_union(exact[0], svc[0]), _union(exact[1], svc[1]))
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[action_lower] = hit
+            return hit
         if listed:
             denies, allows = self._exact_split.get(action_lower, _EMPTY)
         else:  # an uncatalogued action of a service that some glob names
