@@ -121,3 +121,29 @@ def test_an_edge_added_again_takes_its_new_attributes_alone(gen):
     # a new edge between nodes the graph lacks adds them, as networkx would
     b.add_edge("x-node", "y-node", kind, reason="r")
     assert G.has_edge("x-node", "y-node", key=f"{kind.value}:") and G.nodes["x-node"] == {}
+
+
+def test_the_attribute_dict_cache_is_bounded_and_starting_afresh_changes_no_edge(gen, monkeypatch):
+    """The cache of shared attribute dicts starts afresh at ``ATTR_CACHE_MAX`` entries (a forked
+    child's replayed edges come with no account boundary to empty it at); that only shares less."""
+    from iamreach.graph import builder
+
+    org = gen.generate(gen.SizeSpec("custom", accounts=2, principals=80, resources=120), seed=9)
+    whole = build_graph(org, jobs=1)
+    sizes: list[int] = []
+    real = builder._Builder.add_edge
+
+    def watched(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        sizes.append(len(self._attr_dicts))
+
+    with monkeypatch.context() as m:
+        m.setattr(builder, "ATTR_CACHE_MAX", 40)
+        m.setattr(builder._Builder, "add_edge", watched)
+        bounded = build_graph(org, jobs=1)
+    assert max(sizes) == 40  # it filled up, and started afresh instead of growing past the bound
+    rows = lambda G: sorted((u, v, k, tuple(sorted((a, repr(x)) for a, x in d.items())))  # noqa: E731
+                            for u, v, k, d in G.edges(keys=True, data=True))
+    assert rows(bounded) == rows(whole)
+    assert len({id(d) for *_e, d in bounded.edges(keys=True, data=True)}) >= len(
+        {id(d) for *_e, d in whole.edges(keys=True, data=True)})

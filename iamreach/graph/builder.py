@@ -152,6 +152,11 @@ def build_graph(inv: Inventory, config: Config | None = None, *, summary_min: in
         return _Builder(inv, config or Config.default(), summary_min=summary_min, jobs=jobs).build()
 
 
+#: entries of the attribute-dict cache of :meth:`_Builder.add_edge` before it starts afresh (it is
+#: emptied between accounts too, but not while a forked child's edges are replayed: about 40 MB)
+ATTR_CACHE_MAX = 262_144
+
+
 def _graph_changed(G: nx.MultiDiGraph) -> None:
     """What networkx does after each change of a graph (drop what it cached of it, for its
     backends), once: :meth:`_Builder.add_edge` writes edges into the adjacency dicts itself."""
@@ -270,9 +275,12 @@ class _Builder:
         # "Shared attribute values"): keyed by the values' identities, which the dict itself keeps
         # alive while the cache holds it (the cache is dropped with the others, _build_caches).
         akey = (kind, decision, id(conditions), id(actions), ports, method, id(reason), id(evidence))
-        attrs = self._attr_dicts.get(akey)
+        cache = self._attr_dicts
+        attrs = cache.get(akey)
         if attrs is None:
-            attrs = self._attr_dicts[akey] = {
+            if len(cache) >= ATTR_CACHE_MAX:  # a replayed child's log has no account boundaries to drop it at
+                cache.clear()
+            attrs = cache[akey] = {
                 "kind": kind.value, "decision": decision, "conditions": conditions, "actions": actions,
                 "ports": ports, "method": method, "reason": reason, "evidence": evidence}
         # What MultiDiGraph.add_edge does, without its dict per edge: missing nodes are added, and an
