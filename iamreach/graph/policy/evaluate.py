@@ -937,13 +937,9 @@ def _default_facts(act: str, resource: str) -> tuple[Any, ...]:
         return None, note, resource, act, account, required, rcp, known
     cat = default_catalog()
     found = cat.classify(prefix, resource)
-    if found:
-        if wanted.isdisjoint(found):
-            applies, note = False, f"{name} does not apply to resource type {' / '.join(found)}"
-        else:
-            applies = True
-    else:
-        applies, note = cat._classified_applies(act, info, resource)
+    if found and not wanted.isdisjoint(found):
+        return True, None, resource, name, account, required, rcp, known
+    applies, note = cat._classified_applies(act, info, resource)  # the catalogue says why not
     return applies, note, resource, name, account, required, rcp, known
 
 
