@@ -180,6 +180,72 @@ def test_a_lowered_context_is_read_as_given_and_decides_alike():
     assert seen == {A, D, C}  # the cases reach every answer
 
 
+def test_a_context_dict_shared_by_requests_is_read_afresh_once_changed():
+    """Requests that share one context dict lower-case it once; a key added, removed or given
+    another value since is seen by the next request, exactly as a fresh dict would be."""
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "data"}}}]}
+    p = parse_policy(doc)
+    shared = {"aws:PrincipalTag/Team": "data"}
+
+    def both(mode="absent"):
+        got = evaluate(Request(USER, "s3:GetObject", "arn:aws:s3:::b/k", context=shared, unknown_keys=mode),
+                       identity_policies=[p])
+        fresh = evaluate(Request(USER, "s3:GetObject", "arn:aws:s3:::b/k", context=dict(shared),
+                                 unknown_keys=mode), identity_policies=[p])
+        assert got == fresh
+        return got.decision
+
+    assert both() == A and both() == A  # the second request reads the first one's lowered copy
+    first = Request(USER, "s3:GetObject", "arn:aws:s3:::b/k", context=shared).context_view().values
+    assert Request(USER, "s3:GetObject", "arn:aws:s3:::b/k", context=shared).context_view().values is first
+    shared["aws:PrincipalTag/Team"] = "ops"  # another value
+    assert both() == D
+    shared["AWS:PRINCIPALTAG/TEAM"] = "data"  # the same key in another spelling, added
+    del shared["aws:PrincipalTag/Team"]
+    assert both() == A
+    del shared["AWS:PRINCIPALTAG/TEAM"]  # removed: absent, or unknown in analysis mode
+    assert both() == D and both("unknown") == C
+    tags = ["owner"]  # a list value changed in place is the same object in the lowered dict
+    shared["aws:TagKeys"] = tags
+    q = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+         "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": "env"}}}]})
+    req = lambda: Request(USER, "s3:GetObject", "arn:aws:s3:::b/k", context=shared)  # noqa: E731
+    assert evaluate(req(), identity_policies=[q]).decision == D
+    tags.append("env")
+    assert evaluate(req(), identity_policies=[q]).decision == A
+
+
+def test_derived_keys_are_worked_out_when_a_condition_reads_them():
+    """The keys a request determines (principal account and ARN, user name, resource account,
+    kms:CallerAccount) are worked out on first read, from the request's own values; what the
+    caller gives wins; setting a default on one request's context leaves another's alone."""
+    acct = USER.split(":")[4]
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {
+            "kms:CallerAccount": acct, "aws:PrincipalAccount": acct, "aws:ResourceAccount": acct,
+            "aws:PrincipalArn": USER, "aws:username": USER.rsplit("/", 1)[1]}}}]}
+    p = parse_policy(doc)
+    key = f"arn:aws:kms:us-east-1:{acct}:key/k"
+    kw = {"identity_policies": [p], "resource_policy_required": False}  # no key policy in the way
+    assert evaluate(Request(USER, "kms:Decrypt", key), **kw).decision == A
+    given = {"aws:ResourceAccount": "111111111111"}  # the caller's value wins over the ARN's
+    assert evaluate(Request(USER, "kms:Decrypt", key, context=given), **kw).decision == D
+    assert evaluate(Request(USER, "kms:Decrypt", key, resource_account="111111111111"), **kw).decision == D
+    assert evaluate(Request(USER, "kms:Decrypt", key, unknown_keys="unknown"), **kw).decision == A
+    ctx = Request(USER, "kms:Decrypt", key).context_view()
+    assert ctx.get("kms:calleraccount") == (0, acct) and "aws:resourceaccount" in ctx.defaults
+    assert dict(ctx.defaults)["aws:principalarn"] == USER and len(ctx.defaults) == len(list(ctx.defaults))
+    shared = {"aws:SourceVpc": "vpc-1"}
+    one = Request(USER, "s3:GetObject", "arn:aws:s3:::b/k", context=shared).context_view()
+    two = Request(USER, "s3:GetObject", "arn:aws:s3:::b/k", context=shared).context_view()
+    one.get_default("aws:sourceip", "10.0.0.1")
+    assert one.get("aws:sourceip")[1] == "10.0.0.1" and two.get("aws:sourceip")[1] is None
+    assert shared == {"aws:SourceVpc": "vpc-1"}
+
+
 def test_and_across_operators_and_keys():
     """Documented: multiple operators and keys in one Condition block are ANDed."""
     doc = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {

@@ -469,6 +469,26 @@ def test_explanation_names_policy_and_statement():
     assert res.explanation == ("resource policy: explicit deny by resource-policy statement #1",)
 
 
+def test_an_allowing_statement_explains_every_request_it_allows_alike():
+    """The identity-only answer is one immutable Result per (allowing statement, note): requests it
+    allows on other resources, and actions with a note (no resource-level permissions), each read
+    their own statement and note."""
+    p = parse_policy({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Get", "Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+        {"Sid": "List", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}, source="P")
+    a = ev(ALICE, "s3:GetObject", OBJ, identity_policies=[p])
+    b = ev(ALICE, "s3:GetObject", f"{BUCKET}/other", identity_policies=[p])
+    assert a == b and a.explanation[0] == "identity: allowed by P statement 'Get' (#0)"
+    assert a.explanation[1:] == ("resource account unknown: treated as the principal's account",)
+    mine = ev(ALICE, "s3:GetObject", OBJ, resource_account=ACC, identity_policies=[p])
+    assert mine.explanation == ("identity: allowed by P statement 'Get' (#0)",)  # no note
+    listed = ev(ALICE, "s3:ListAllMyBuckets", BUCKET, resource_account=ACC, identity_policies=[p])
+    assert listed.explanation == ("identity: allowed by P statement 'List' (#1)",  # the note is its own
+                                  's3:ListAllMyBuckets supports no resource-level permissions: evaluated '
+                                  'against resource "*"')
+    assert ev(ALICE, "s3:GetObject", OBJ, identity_policies=[p]).explanation == a.explanation
+
+
 def test_url_encoded_documents_evaluate_like_json():
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{BUCKET}/*"}]}
     encoded = quote(json.dumps(doc), safe="")

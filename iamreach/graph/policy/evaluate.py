@@ -384,25 +384,82 @@ class Request:
             if given.__class__ is LowerKeys:  # lower-cased by the caller: read as it is
                 values = given  # type: ignore[assignment]
             elif given:
-                try:
-                    for k, v in given.items():
-                        values[k.lower()] = v
-                except AttributeError:  # a key that is not a string: start again, the slow way
-                    values.clear()
-                    for k, v in given.items():
-                        values[str(k).lower()] = v
+                hit = _LOWERED.get(id(given))
+                if hit is not None and hit[0] is given and hit[1] == given:
+                    values = hit[2]  # the same mapping as before, unchanged since
+                else:
+                    values = _lowered(given)
             info = self._info or self.info()
             ctx = self._ctx = _new(Context)
             ctx.values = values
-            ctx.defaults = _derived(
-                info, unknown, self.principal_account or info.account,
-                self.resource_account or _arn_account(self.resource),
-                self._action_l.startswith("kms:"),
-            )
+            derived = ctx.defaults = _new(_DerivedKeys)  # worked out when first read
+            derived._args = (info, unknown, self.principal_account or info.account, self.resource_account,
+                             self.resource, self._action_l)
+            derived._keys = None
             ctx.unknown = unknown
             known = self.known_keys
             ctx.known = _lower_keys(known) if known else _NO_KEYS
         return ctx
+
+
+# Callers' context mappings lower-cased, by identity: id -> (the mapping, a shallow copy of it, its
+# lower-cased dict). A hit needs the same object, still equal to its copy (a key added, removed or
+# given another value since misses), so requests that share one context dict (a simulation over
+# many actions or resources, a benchmark's pool) lower-case it once. Values are the caller's own
+# objects in both, as before. Holding the mapping keeps its id from being reused; bounded.
+_LOWERED: dict[int, tuple[Mapping[str, Any], dict[str, Any], dict[str, Any]]] = {}
+_LOWERED_MAX = 4096
+
+
+def _lowered(given: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    try:
+        for k, v in given.items():
+            values[k.lower()] = v
+    except AttributeError:  # a key that is not a string: start again, the slow way
+        values.clear()
+        for k, v in given.items():
+            values[str(k).lower()] = v
+    if len(_LOWERED) >= _LOWERED_MAX:
+        _LOWERED.clear()
+    _LOWERED[id(given)] = (given, dict(given), values)
+    return values
+
+
+class _DerivedKeys(Mapping[str, str]):
+    """A request context's ``defaults`` (the keys the request determines, :func:`_derived`), worked
+    out on the first read: most contexts are only read for keys the caller gave, or not at all.
+    Holds the request's values, not the request (no reference cycle)."""
+
+    __slots__ = ("_args", "_keys")
+
+    _args: tuple[Any, ...]
+    _keys: dict[str, str] | None
+
+    def _work_out(self) -> dict[str, str]:
+        keys = self._keys
+        if keys is None:
+            info, unknown, account, resource_account, resource, act = self._args
+            keys = self._keys = _derived(
+                info, unknown, account, resource_account or _arn_account(resource), act.startswith("kms:")
+            )
+        return keys
+
+    def get(self, key: str, default: Any = None) -> Any:
+        keys = self._keys
+        return (keys if keys is not None else self._work_out()).get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._work_out()
+
+    def __getitem__(self, key: str) -> str:
+        return self._work_out()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._work_out())
+
+    def __len__(self) -> int:
+        return len(self._work_out())
 
 
 _DERIVED: dict[str, tuple[PrincipalInfo, dict[Any, dict[str, str]]]] = {}
@@ -783,8 +840,10 @@ def _lean(
     return _tuple_new(Result, (decision, None if decision is _ALLOWED else "implicit", (), lines))
 
 
-# Implicit denies of identity policies alone, per (action, note): the same immutable Result.
+# Implicit denies of identity policies alone, per (action, note), and their allows, per (allowing
+# statement, note): the same immutable Result.
 _NO_ALLOW: dict[tuple[str, str | None], Result] = {}
+_ALLOWED_BY: dict[tuple[Statement, str | None], Result] = {}
 
 
 def _identity_result(ident: Any, action_name: str, note: str | None) -> Result:
@@ -800,8 +859,14 @@ def _identity_result(ident: Any, action_name: str, note: str | None) -> Result:
         return hit
     if ident.__class__ is tuple:
         return _tuple_new(Result, (_DENIED, "explicit", (), (f"identity: explicit deny by {ident[0].label}",)))
-    line = f"identity: allowed by {ident.label}"
-    return _tuple_new(Result, (_ALLOWED, None, (), (line, note) if note else (line,)))
+    hit = _ALLOWED_BY.get((ident, note))
+    if hit is None:
+        line = f"identity: allowed by {ident.label}"
+        hit = _tuple_new(Result, (_ALLOWED, None, (), (line, note) if note else (line,)))
+        if len(_ALLOWED_BY) > 50_000:
+            _ALLOWED_BY.clear()
+        _ALLOWED_BY[(ident, note)] = hit
+    return hit
 
 
 def _certain_layer(title: Any, allow_st: Statement | None) -> _Layer:

@@ -114,9 +114,10 @@ class Context:
         return ABSENT, None
 
     def get_default(self, key: str, value: Any) -> None:
-        """Set ``key`` only when the caller did not supply it (derived keys)."""
+        """Set ``key`` only when the caller did not supply it (derived keys). The values dict is
+        replaced, not written to: a request's context may share it with other requests."""
         if key not in self.values and key not in self.defaults:
-            self.values[key] = value
+            self.values = {**self.values, key: value}
 
 
 NO_DEFAULTS: Mapping[str, Any] = MappingProxyType({})
