@@ -111,3 +111,59 @@ def test_candidates_of_organization_shared_resources_match_the_per_resource_rule
                 if key == "*" for arn in arns]
     assert everyone, "the generated organization shares resources with every principal"
     assert _edges(grouped) == _edges(reference)
+
+
+def test_statements_pinned_to_the_callers_account_admit_no_other_account(monkeypatch):
+    """A key policy's "via service" statement (``Principal: *``, ``kms:CallerAccount`` = its own
+    account) and a bucket statement pinned by ``aws:PrincipalAccount`` let no other account's
+    principal in: those requests are skipped, the engine denies each of them, and the graph is the
+    one built asking the engine everything. The key's own account is still decided."""
+    key = f"arn:aws:kms:us-east-1:{A}:key/k1"
+    key_policy = {"Version": V, "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+         "Action": "kms:*", "Resource": "*"},
+        {"Sid": "AllowUseViaS3", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+         "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": A, "kms:ViaService": "s3.us-east-1.amazonaws.com"}}}]}
+    bucket = "arn:aws:s3:::pinned"
+    bucket_policy = {"Version": V, "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"{bucket}/*",
+         "Condition": {"StringEquals": {"aws:PrincipalAccount": [A, "999999999999"]}}}]}
+    everything = {"Version": V, "Statement": [{"Effect": "Allow", "Action": ["s3:*", "kms:*"], "Resource": "*"}]}
+    mine, theirs = f"arn:aws:iam::{A}:role/mine", f"arn:aws:iam::{B}:role/theirs"
+    inv = Inventory(
+        accounts=[Account(id=A), Account(id=B)],
+        principals=[Principal(arn=arn, kind="role", account=acct, name=arn.rsplit("/", 1)[1],
+                              inline_policies={"all": everything}) for arn, acct in ((mine, A), (theirs, B))],
+        resources=[Resource(arn=key, kind="kms_key", account=A, region="us-east-1", name="k1", policy=key_policy),
+                   Resource(arn=bucket, kind="s3_bucket", account=A, region="us-east-1", name="pinned",
+                            policy=bucket_policy)])
+    G = build_graph(inv)
+    with monkeypatch.context() as m:
+        skipped = _ask_engine_always(m)
+        full = build_graph(inv)
+    assert _edges(G) == _edges(full)
+    assert {d for *_, d in skipped} == {Decision.DENIED}
+    by_theirs = {(action, resource) for node, action, resource, _ in skipped if node == theirs}
+    assert ("kms:Decrypt", key) in by_theirs and ("s3:GetObject", f"{bucket}/*") in by_theirs
+    assert not any(node == mine and action == "kms:Decrypt" for node, action, *_ in skipped)
+    assert G.has_edge(mine, key) and not G.has_edge(theirs, key) and not G.has_edge(theirs, bucket)
+
+
+def test_caller_accounts_reads_only_conditions_it_is_sure_of():
+    from iamreach.graph.candidates import caller_accounts
+
+    kms = {"StringEquals": {"kms:CallerAccount": A}}
+    assert caller_accounts(kms, "kms:Decrypt") == {A}
+    assert caller_accounts(kms, "s3:GetObject") is None  # only kms: requests carry kms:CallerAccount
+    assert caller_accounts({"StringEquals": {"AWS:PrincipalAccount": [A, B]}}, "s3:GetObject") == {A, B}
+    both = {"StringEquals": {"aws:PrincipalAccount": [A, B], "kms:CallerAccount": B}}
+    assert caller_accounts(both, "kms:Decrypt") == {B}  # ANDed
+    for unsure in ({"StringEqualsIfExists": {"aws:PrincipalAccount": A}},
+                   {"StringLike": {"aws:PrincipalAccount": A}},
+                   {"ForAnyValue:StringEquals": {"aws:PrincipalAccount": A}},
+                   {"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}},
+                   {"StringEquals": {"aws:PrincipalAccount": []}},
+                   {"StringEquals": {"aws:PrincipalAccount": 111122223333}},
+                   {"StringEquals": {"aws:SourceAccount": A}},
+                   None, "junk"):
+        assert caller_accounts(unsure, "kms:Decrypt") is None, unsure

@@ -228,6 +228,13 @@ class Grantees:
     """Who a resource-based policy's Allow statements for one action could let in, per action.
     Pruning only: :meth:`may_admit` errs towards True.
 
+    A statement whose conditions pin the caller's account (``StringEquals`` on
+    ``aws:PrincipalAccount``, or on ``kms:CallerAccount`` for a ``kms:`` action, with literal
+    values) admits only callers of those accounts: the builder's requests always fix both keys to
+    the actor's own account (the engine derives them), so for any other caller the condition is
+    false. A key policy's usual "via service" statement (``Principal: *``,
+    ``kms:CallerAccount: <its own account>``) thus admits no other account's principal.
+
     >>> g = Grantees()
     >>> doc = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "s3:GetObject"},
     ...                      {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket"}]}
@@ -235,40 +242,95 @@ class Grantees:
     (False, False)
     >>> g.may_admit(doc, "s3:GetObject", "111122223333"), g.may_admit(doc, "s3:ListBucket", "444455556666", direct=True)
     (True, True)
+    >>> key = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt",
+    ...                       "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}}]}
+    >>> g.may_admit(key, "kms:Decrypt", "111122223333", direct=True), g.may_admit(key, "kms:Decrypt", "444455556666")
+    (True, False)
     """
 
     __slots__ = ("_keep", "_cache")
 
     def __init__(self):
         self._keep: list = []  # keep documents alive so id() stays unique
-        self._cache: dict[int, dict[str, tuple[bool, frozenset]]] = {}
+        self._cache: dict[int, dict[str, tuple[bool, frozenset, frozenset]]] = {}
 
-    def _keys(self, doc: dict, action: str) -> tuple[bool, frozenset]:
-        """(does an Allow statement matching ``action`` name a principal directly — ``*``,
-        ``NotPrincipal`` or any ARN —, the accounts such statements name)."""
+    def _keys(self, doc: dict, action: str) -> tuple[bool, frozenset, frozenset]:
+        """(does an Allow statement matching ``action`` name any principal directly — ``*``,
+        ``NotPrincipal`` or any ARN — with no condition pinning the caller's account, the
+        accounts such statements admit when a condition pins it, the accounts the statements
+        name)."""
         per_action = self._cache.get(id(doc))
         if per_action is None:
             per_action = self._cache[id(doc)] = {}
             self._keep.append(doc)
         hit = per_action.get(action)
         if hit is None:
-            keys: set[str] = set()
+            anyone = False
+            pinned: set[str] = set()
+            accounts: set[str] = set()
             for st in _as_list(doc.get("Statement")):
                 if not isinstance(st, dict) or st.get("Effect") != "Allow":
                     continue
                 acts, not_act, _res, _not_res = _fields(st)
-                if _acts_match(acts, action) != not_act:
-                    _add_principal_keys(st, keys)
-            direct = any(not k.startswith(_INDIRECT) for k in keys)
-            hit = per_action[action] = (direct, frozenset(k[8:] for k in keys if k.startswith("account:")))
+                if _acts_match(acts, action) == not_act:
+                    continue
+                keys: set[str] = set()
+                _add_principal_keys(st, keys)
+                only = caller_accounts(st.get("Condition"), action)
+                for k in keys:
+                    if k.startswith("account:"):
+                        if only is None or k[8:] in only:
+                            accounts.add(k[8:])
+                    elif not k.startswith(_INDIRECT):
+                        if only is None:
+                            anyone = True
+                        else:
+                            pinned |= only
+            hit = per_action[action] = (anyone, frozenset(pinned), frozenset(accounts))
         return hit
 
     def may_admit(self, doc: dict, action: str, account: str, direct: bool = False) -> bool:
         """Could ``doc`` (a resource-based policy) allow ``action`` to a principal of ``account``:
         by naming a principal directly, or — when ``direct`` is False, the caller's own identity
         policies being able to allow the action too — by naming its account?"""
-        names_directly, accounts = self._keys(doc, action)
-        return names_directly or (not direct and account in accounts)
+        anyone, pinned, accounts = self._keys(doc, action)
+        return anyone or account in pinned or (not direct and account in accounts)
+
+
+_CALLER_ACCOUNT_KEYS = ("aws:principalaccount", "kms:calleraccount")
+
+
+def caller_accounts(condition, action: str) -> frozenset[str] | None:
+    """The accounts a statement's ``Condition`` block restricts the caller to, or None (no such
+    restriction found): the literal values of a ``StringEquals`` on ``aws:PrincipalAccount``, or on
+    ``kms:CallerAccount`` when ``action`` is a ``kms:`` one (the only requests that carry it). Errs
+    towards None: another operator, a policy variable or a value that is not a string counts as no
+    restriction. Several such keys in one statement are all required (conditions are ANDed).
+
+    >>> caller_accounts({"StringEquals": {"kms:CallerAccount": "111122223333", "kms:ViaService": "s3"}}, "kms:Decrypt")
+    frozenset({'111122223333'})
+    >>> caller_accounts({"StringEquals": {"kms:CallerAccount": "111122223333"}}, "s3:GetObject") is None
+    True
+    >>> caller_accounts({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}}, "s3:GetObject") is None
+    True
+    """
+    if not isinstance(condition, dict):
+        return None
+    block = condition.get("StringEquals")
+    if not isinstance(block, dict):
+        return None
+    kms = action.lower().startswith("kms:")
+    out: frozenset[str] | None = None
+    for key, values in block.items():
+        k = str(key).lower()
+        if k not in _CALLER_ACCOUNT_KEYS or (k == "kms:calleraccount" and not kms):
+            continue
+        vals = _as_list(values)
+        if not vals or not all(isinstance(v, str) and "$" not in v for v in vals):
+            continue
+        these = frozenset(vals)
+        out = these if out is None else out & these
+    return out
 
 
 class ResourcePolicyIndex:
