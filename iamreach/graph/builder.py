@@ -1010,10 +1010,36 @@ class _Builder:
             groups = self.rp_index.by_account("*", kind, self._account_of)
             found = set(groups.get(account, ()))
             if pats:
-                for other, arns in groups.items():
-                    if other != account:
-                        found |= arns & self._pattern_hits(pats, kind, other)
+                # what the patterns reach among every account's such resources (the own account's
+                # are all in already): tested on those resources alone, not on every resource of
+                # every other account, and cached per pattern set
+                found |= self._everyone_hits(pats, kind)
             hit = self._hits_cache[key] = frozenset(found)
+        return hit
+
+    def _everyone_hits(self, pats: tuple, kind: str) -> frozenset[str]:
+        """The resources of ``kind``, in any account, whose policy names every principal and that
+        one of the identity patterns ``pats`` could reach (as :meth:`_pattern_hits` decides it)."""
+        key = (_EVERY, pats, kind)
+        hit = self._hits_cache.get(key)
+        if hit is None:
+            if ANY_RESOURCE in pats:
+                hit = self._everyone_hit(ANY_RESOURCE, kind)
+            else:
+                hit = frozenset().union(*(self._everyone_hit(p, kind) for p in pats))
+            self._hits_cache[key] = hit
+        return hit
+
+    def _everyone_hit(self, pat: str, kind: str) -> frozenset[str]:
+        key = (_EVERY, pat, kind)
+        hit = self._hits_per_pattern.get(key)
+        if hit is None:
+            shared = self._hits_per_pattern.get((_EVERY, kind))
+            if shared is None:
+                groups = self.rp_index.by_account("*", kind, self._account_of)
+                shared = self._hits_per_pattern[(_EVERY, kind)] = frozenset().union(*groups.values())
+            hit = shared if pat == ANY_RESOURCE else frozenset(a for a in shared if _could_match(pat, a))
+            self._hits_per_pattern[key] = hit
         return hit
 
     def _account_of(self, arn: str) -> str:
@@ -1863,6 +1889,9 @@ def _runs(items: list, n: int, weight=None) -> list[list]:
         runs[-1].append(x)
         done += w
     return runs
+
+
+_EVERY = object()  # tags the cache keys of _everyone_hits / _everyone_hit apart from the others
 
 
 def _could_match(pattern: str, arn: str) -> bool:
