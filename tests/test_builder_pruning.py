@@ -14,6 +14,7 @@ import pytest
 from iamreach.graph import builder
 from iamreach.graph.builder import build_graph
 from iamreach.graph.policy import Decision
+from iamreach.graph.tables import ACCESS
 from iamreach.inventory import Account, Inventory, Principal, Resource
 
 pytestmark = pytest.mark.xdist_group("summaries")
@@ -80,13 +81,16 @@ def test_cross_account_write_skipped_read_decided(monkeypatch):
 
 
 def test_candidates_of_organization_shared_resources_match_the_per_resource_rule(gen, monkeypatch):
-    """Resources whose policy names every principal ("*") are grouped by account and cached per
-    Allow-pattern set (``_Builder._everyones``); the candidates, and so the graph, are those of the
-    rule applied resource by resource: the actor's own account's, and another account's only when
-    one of its Allow patterns reaches the resource."""
+    """Resources whose policy names every principal ("*") are grouped by account and the actor's
+    Allow patterns tested on them once per pattern set (``_Builder._everyones``); the candidates
+    are those of the rule applied resource by resource — the actor's own account's, and another
+    account's only when one of its Allow patterns reaches the resource — less the other accounts'
+    resources whose policy cannot admit the actor's account for the action, each of which the
+    engine denies; and the graph is the one the plain rule gives."""
     inv = gen.generate(gen.SizeSpec("custom", accounts=3, principals=150, resources=300), seed=3)
     grouped = build_graph(inv)
     seen: list = []
+    dropped: list = []
     candidates = builder._Builder._candidates
 
     def per_resource(self, actor, kind, action):
@@ -100,13 +104,24 @@ def test_candidates_of_organization_shared_resources_match_the_per_resource_rule
             account = self.resources[arn].account
             if account == actor.account or (pats and arn in self._pattern_hits(pats, kind, account)):
                 out.add(arn)
-        seen.append(out == candidates(self, actor, kind, action))
+        got = candidates(self, actor, kind, action)
+        seen.append(got <= out)
+        for arn in out - got:
+            r = self.resources[arn]
+            assert r.account != actor.account and not self.grantees.may_admit(r.policy, action, actor.account)
+            for a, template in ACCESS[kind][next(k for k, pairs in ACCESS[kind].items()
+                                                 if any(x == action for x, _ in pairs))]:
+                if a == action:
+                    res = self.decide(actor, action, self.fill(template, r), resource_account=r.account,
+                                      resource_policy=self._resource_policy(r), resource_tags=r.tags)
+                    dropped.append(res.decision)
         return out
 
     with monkeypatch.context() as m:
         m.setattr(builder._Builder, "_candidates", per_resource)
         reference = build_graph(inv)
     assert seen and all(seen)
+    assert dropped and set(dropped) == {Decision.DENIED}
     everyone = [arn for (key, _kind), arns in reference.graph["authorizer"].rp_index._by_key.items()
                 if key == "*" for arn in arns]
     assert everyone, "the generated organization shares resources with every principal"
@@ -116,8 +131,9 @@ def test_candidates_of_organization_shared_resources_match_the_per_resource_rule
 def test_statements_pinned_to_the_callers_account_admit_no_other_account(monkeypatch):
     """A key policy's "via service" statement (``Principal: *``, ``kms:CallerAccount`` = its own
     account) and a bucket statement pinned by ``aws:PrincipalAccount`` let no other account's
-    principal in: those requests are skipped, the engine denies each of them, and the graph is the
-    one built asking the engine everything. The key's own account is still decided."""
+    principal in: those requests are skipped (and the resources are no candidates of that account's
+    actors), the engine denies each of them, and the graph is the one built asking the engine
+    everything. The key's own account is still decided."""
     key = f"arn:aws:kms:us-east-1:{A}:key/k1"
     key_policy = {"Version": V, "Statement": [
         {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
@@ -138,7 +154,8 @@ def test_statements_pinned_to_the_callers_account_admit_no_other_account(monkeyp
                    Resource(arn=bucket, kind="s3_bucket", account=A, region="us-east-1", name="pinned",
                             policy=bucket_policy)])
     G = build_graph(inv)
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m:  # no candidate dropped, every request asked
+        m.setattr(builder._Builder, "_admitting", lambda self, arns, action, account: arns)
         skipped = _ask_engine_always(m)
         full = build_graph(inv)
     assert _edges(G) == _edges(full)

@@ -996,8 +996,31 @@ class _Builder:
             # across accounts both sides must allow: the actor's own Allow patterns must reach it
             if account == actor.account or (pats and arn in self._pattern_hits(pats, kind, account)):
                 out.add(arn)
-        out |= self._everyones(pats, kind, actor.account)
+        out |= self._admitting(self._everyones(pats, kind, actor.account), action, actor.account)
         return out
+
+    def _admitting(self, arns: frozenset[str], action: str, account: str) -> frozenset[str]:
+        """``arns`` (organization-shared resources) less those of other accounts whose policy
+        cannot let a principal of ``account`` do ``action``: the engine is bound to deny them
+        (:meth:`_surely_denied`, which :meth:`decide_unless_denied` would answer without asking
+        it), so they are no candidates. A policy that does not parse stays a candidate: the
+        engine is asked without it, as before. Cached per set, action and account."""
+        key = (_ADMITTING, id(arns), action, account)
+        hit = self._hits_cache.get(key)
+        if hit is None:
+            may_admit = self.grantees.may_admit
+            resources = self.resources
+            hit = frozenset(
+                arn for arn in arns
+                if (r := resources[arn]).account == account or r.policy is None or r.kind in _SNAPSHOT_KINDS
+                or may_admit(r.policy, action, account)
+                or self._resource_policy(r) is None  # unparsed: decided, and its gap recorded, as before
+            )
+            if len(hit) == len(arns):
+                hit = arns
+            self._hits_cache[key] = (arns, hit)  # the set kept alive with its id
+            return hit
+        return hit[1]
 
     def _everyones(self, pats: tuple, kind: str, account: str) -> frozenset[str]:
         """The resources of ``kind`` whose policy names every principal (``"*"``) that an actor of
@@ -1892,6 +1915,7 @@ def _runs(items: list, n: int, weight=None) -> list[list]:
 
 
 _EVERY = object()  # tags the cache keys of _everyone_hits / _everyone_hit apart from the others
+_ADMITTING = object()  # and those of _admitting
 
 
 def _could_match(pattern: str, arn: str) -> bool:
