@@ -306,7 +306,8 @@ _PRINCIPAL_TYPES = {
 
 class LowerKeys(dict):
     """A request context whose keys are lower-case already. :class:`Request` lower-cases the keys
-    of any other mapping into a new dict on first use; this one it reads as it is, so a caller
+    of any other mapping on first use (once per mapping while it stays unchanged: see
+    ``_LOWERED``); this one it reads as it is, so a caller
     that asks many requests with mostly the same keys (the graph builder: one context per actor,
     plus the resource's keys) lower-cases each key once instead of once per request. The keys
     must be lower-case, and the mapping must not change while a request that holds it is in use.
