@@ -1036,41 +1036,17 @@ class _Builder:
                 # what the patterns reach among every account's such resources (the own account's
                 # are all in already): tested on those resources alone, not on every resource of
                 # every other account, and cached per pattern set
-                found |= self._everyone_hits(pats, kind)
+                found |= self._pattern_hits(pats, kind, _EVERY)
             hit = self._hits_cache[key] = frozenset(found)
-        return hit
-
-    def _everyone_hits(self, pats: tuple, kind: str) -> frozenset[str]:
-        """The resources of ``kind``, in any account, whose policy names every principal and that
-        one of the identity patterns ``pats`` could reach (as :meth:`_pattern_hits` decides it)."""
-        key = (_EVERY, pats, kind)
-        hit = self._hits_cache.get(key)
-        if hit is None:
-            if ANY_RESOURCE in pats:
-                hit = self._everyone_hit(ANY_RESOURCE, kind)
-            else:
-                hit = frozenset().union(*(self._everyone_hit(p, kind) for p in pats))
-            self._hits_cache[key] = hit
-        return hit
-
-    def _everyone_hit(self, pat: str, kind: str) -> frozenset[str]:
-        key = (_EVERY, pat, kind)
-        hit = self._hits_per_pattern.get(key)
-        if hit is None:
-            shared = self._hits_per_pattern.get((_EVERY, kind))
-            if shared is None:
-                groups = self.rp_index.by_account("*", kind, self._account_of)
-                shared = self._hits_per_pattern[(_EVERY, kind)] = frozenset().union(*groups.values())
-            hit = shared if pat == ANY_RESOURCE else frozenset(a for a in shared if _could_match(pat, a))
-            self._hits_per_pattern[key] = hit
         return hit
 
     def _account_of(self, arn: str) -> str:
         return self.resources[arn].account
 
-    def _pattern_hits(self, pats: tuple, kind: str, account: str) -> frozenset[str]:
+    def _pattern_hits(self, pats: tuple, kind: str, account: Any) -> frozenset[str]:
         """ARNs of ``kind`` in ``account`` that one of the identity patterns ``pats`` could reach
-        (cached: actors sharing a managed policy share its patterns)."""
+        (cached: actors sharing a managed policy share its patterns). ``account`` ``_EVERY``: among
+        the resources of every account whose policy names every principal (:meth:`_universe`)."""
         key = (pats, kind, account)
         hit = self._hits_cache.get(key)
         if hit is None:
@@ -1083,17 +1059,28 @@ class _Builder:
             self._hits_cache[key] = hit
         return hit
 
-    def _pattern_hit(self, pat: str, kind: str, account: str) -> frozenset[str]:
-        """ARNs of ``kind`` in ``account`` one identity pattern could reach (cached per pattern:
-        many actors' pattern sets share patterns)."""
+    def _pattern_hit(self, pat: str, kind: str, account: Any) -> frozenset[str]:
+        """ARNs of ``kind`` in ``account`` (as in :meth:`_pattern_hits`) one identity pattern could
+        reach (cached per pattern: many actors' pattern sets share patterns)."""
         key = (pat, kind, account)
         hit = self._hits_per_pattern.get(key)
         if hit is None:
-            same = self.by_kind_account.get((kind, account), ())
-            if pat == ANY_RESOURCE:
-                hit = frozenset(r.arn for r in same)
+            arns = self._universe(kind, account)
+            hit = arns if pat == ANY_RESOURCE else frozenset(a for a in arns if _could_match(pat, a))
+            self._hits_per_pattern[key] = hit
+        return hit
+
+    def _universe(self, kind: str, account: Any) -> frozenset[str]:
+        """The ARNs pattern hits are taken from: the resources of ``kind`` in ``account``, or, for
+        ``_EVERY``, those of every account whose policy names every principal (``"*"``)."""
+        key = (_EVERY, kind, account)
+        hit = self._hits_per_pattern.get(key)
+        if hit is None:
+            if account is _EVERY:
+                groups = self.rp_index.by_account("*", kind, self._account_of)
+                hit = frozenset().union(*groups.values())
             else:
-                hit = frozenset(r.arn for r in same if _could_match(pat, r.arn))
+                hit = frozenset(r.arn for r in self.by_kind_account.get((kind, account), ()))
             self._hits_per_pattern[key] = hit
         return hit
 
@@ -1914,8 +1901,8 @@ def _runs(items: list, n: int, weight=None) -> list[list]:
     return runs
 
 
-_EVERY = object()  # tags the cache keys of _everyone_hits / _everyone_hit apart from the others
-_ADMITTING = object()  # and those of _admitting
+_EVERY = object()  # every account's organization-shared resources (_universe), and its cache keys
+_ADMITTING = object()  # tags the cache keys of _admitting apart from the others
 
 
 def _could_match(pattern: str, arn: str) -> bool:

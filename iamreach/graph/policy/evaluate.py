@@ -916,11 +916,16 @@ _FACTS: dict[str, dict[str, tuple[Any, ...]]] = {}
 _CALLER = object()  # the resource is "*": the request acts in the caller's own account
 
 
+def _service_linked_arn(resource: str) -> bool:
+    """Is ``resource`` a service-linked role's ARN (RCPs do not govern it)?"""
+    return resource.startswith("arn:") and ":role/aws-service-role/" in resource
+
+
 def _facts(cat: ActionCatalog, act: str, resource: str) -> tuple[Any, ...]:
     trust, kms, rcp_service, known = _ACTION_FACTS.get(act) or _facts_of_action(act)
     applies, note, effective, canonical = cat.check(act, resource)
     required = (trust and ":role/" in effective) or (kms and ":key/" in effective)
-    rcp = rcp_service and not (effective.startswith("arn:") and ":role/aws-service-role/" in effective)
+    rcp = rcp_service and not _service_linked_arn(effective)
     account = _CALLER if resource == "*" else _arn_account(resource)
     return applies, note, effective, canonical, account, required, rcp, known
 
@@ -977,8 +982,7 @@ def _facts_of_action(act: str) -> tuple[bool, bool, bool, bool]:
 
 
 def _resource_rec(resource: str) -> tuple[Any, ...]:
-    rec = (_arn_account(resource), ":role/" in resource, ":key/" in resource,
-           resource.startswith("arn:") and ":role/aws-service-role/" in resource)
+    rec = (_arn_account(resource), ":role/" in resource, ":key/" in resource, _service_linked_arn(resource))
     if len(_RESOURCE_REC) > 200_000:
         _RESOURCE_REC.clear()
     _RESOURCE_REC[resource] = rec
